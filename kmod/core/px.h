@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * kpaxos protocol core: Multi-Paxos as three pure state machines.
+ *
+ *   px_acceptor  - promises and accepts; the only state that must be durable.
+ *   px_proposer  - leader election, phase 1 once per ballot, pipelined phase 2
+ *                  with batching, forwarding of client commands to the leader.
+ *   px_learner   - counts ACCEPTED votes, delivers decided values in order,
+ *                  fills gaps from peers, dedups (client_id, seq) retries.
+ *
+ * Each role is driven by events: px_*_step() with a received message,
+ * px_*_tick() with the current time, px_proposer_propose() with a client
+ * command.  A role never does I/O.  Its effects are queued in its struct
+ * px_ready, which the caller takes with px_ready_take() and carries out IN
+ * THIS ORDER:
+ *
+ *   1. write every record of rd.persist to stable storage (acceptor only;
+ *      may be skipped in the in-memory mode), and flush;
+ *   2. send every message of rd.msgs;
+ *   3. wake readers if rd.delivered advanced (learner only);
+ *   4. px_ready_free(&rd).
+ *
+ * Sending before persisting breaks safety across crashes.
+ *
+ * Messages addressed to this node (dst == self or PAXOS_NODE_ALL) must also
+ * be handed to the local roles that px_msg_roles() names, without the wire.
+ *
+ * Time is in microseconds from an arbitrary origin, never decreasing.
+ */
+#ifndef PX_H
+#define PX_H
+
+#include "px_platform.h"
+
+/* A decoded message, as handed to px_*_step(); body is only borrowed. */
+struct px_msg {
+	u8 type;		/* enum paxos_msg_type */
+	u8 src;
+	u8 dst;			/* node id or PAXOS_NODE_ALL */
+	u64 ballot;
+	u64 instance;
+	const u8 *body;
+	u32 len;
+};
+
+/* An outgoing message, owned by a struct px_ready until px_ready_free(). */
+struct px_obuf {
+	struct px_obuf *next;
+	u8 type;
+	u8 dst;
+	u64 ballot;
+	u64 instance;
+	u32 len;
+	u8 body[];
+};
+
+/* A record the acceptor needs on stable storage before its replies go out. */
+enum px_record_kind {
+	PX_REC_PROMISE = 1,	/* ballot = promised ballot */
+	PX_REC_ACCEPT,		/* instance/ballot/value accepted */
+	PX_REC_TRIM,		/* instance = everything <= it may be forgotten */
+};
+
+struct px_record {
+	struct px_record *next;
+	u8 kind;		/* enum px_record_kind */
+	u64 ballot;
+	u64 instance;
+	u32 len;
+	u8 value[];
+};
+
+struct px_ready {
+	struct px_record *persist;	/* in order; step 1 */
+	struct px_record **persist_tail;
+	struct px_obuf *msgs;		/* in order; step 2 */
+	struct px_obuf **msgs_tail;
+	u64 delivered;			/* learner: delivered index now */
+	u32 n_msgs;
+	u32 n_persist;
+};
+
+void px_ready_init(struct px_ready *rd);
+/* Move everything queued in @from to @to (which must be empty). */
+void px_ready_take(struct px_ready *from, struct px_ready *to);
+void px_ready_free(struct px_ready *rd);
+bool px_ready_empty(const struct px_ready *rd);
+
+/* Which roles of a node consume a message type: PAXOS_ROLE_* bits. */
+u32 px_msg_roles(u8 type);
+
+/* Configuration shared by the three roles; copied into each at init. */
+struct px_config {
+	u8 self;		/* this node's id */
+	u32 members;		/* bitmap of voting node ids (bit n = node n) */
+	u32 window;		/* instances in flight, 1..PX_MAX_WINDOW */
+	u32 batch_bytes;	/* max value size the leader builds */
+	u32 batch_delay_us;	/* max time a command waits for a batch */
+	u32 heartbeat_us;
+	u32 election_us;	/* election timeout, randomized in [t, 2t) */
+	u32 retransmit_us;	/* resend unacknowledged PREPARE/ACCEPT */
+	u32 catchup_us;		/* a gap older than this is requested */
+	u32 acceptor_slots;	/* instances an acceptor retains (power of 2) */
+	u32 learner_slots;	/* instances a learner retains (power of 2) */
+	u32 queue_bytes;	/* client commands buffered by a proposer */
+	u32 max_value;		/* largest value accepted in any message */
+	u64 seed;		/* PRNG seed (election jitter) */
+};
+
+enum {
+	PX_MAX_WINDOW = 1024,
+	PX_MAX_SLOTS = 1 << 20,
+	PX_DEDUP_CLIENTS = 4096,	/* clients remembered for exactly-once */
+};
+
+/* Fill @cfg with defaults for node @self of @members. */
+void px_config_default(struct px_config *cfg, u8 self, u32 members);
+/* 0, or -EINVAL with *why set to a static explanation. */
+int px_config_check(const struct px_config *cfg, const char **why);
+
+static inline int px_quorum(u32 members)
+{
+	return px_popcount32(members) / 2 + 1;
+}
+
+static inline u8 px_ballot_node(u64 ballot)
+{
+	return ballot & 0xff;
+}
+
+static inline u64 px_ballot_make(u64 round, u8 node)
+{
+	return round << 8 | node;
+}
+
+/* ---------------------------------------------------------------- acceptor */
+
+struct px_acc_slot {
+	u64 instance;		/* 0: empty */
+	u64 ballot;		/* ballot the value was accepted in */
+	u8 *value;
+	u32 len;
+};
+
+struct px_acceptor_stats {
+	u64 prepares, promises, accepts, accepted, nacks, dropped_full;
+};
+
+struct px_acceptor {
+	struct px_config cfg;
+	u64 promised;		/* highest ballot promised */
+	u64 trim;		/* instances <= trim are forgotten */
+	u64 highest;		/* highest instance accepted, 0 if none */
+	struct px_acc_slot *slots;	/* cfg.acceptor_slots, by instance */
+	struct px_ready out;
+	struct px_acceptor_stats stats;
+};
+
+int px_acceptor_init(struct px_acceptor *a, const struct px_config *cfg);
+void px_acceptor_uninit(struct px_acceptor *a);
+/* Rebuild state from persisted records, in the order they were written. */
+int px_acceptor_restore(struct px_acceptor *a, const struct px_record *rec);
+/* PREPARE, ACCEPT, HEARTBEAT (trim). Returns 0 or -EINVAL for a bad body. */
+int px_acceptor_step(struct px_acceptor *a, const struct px_msg *m);
+
+/* ---------------------------------------------------------------- proposer */
+
+enum px_proposer_state {
+	PX_FOLLOWER,		/* watching the leader's heartbeats */
+	PX_CANDIDATE,		/* phase 1 in progress */
+	PX_LEADER,		/* phase 1 done; running phase 2 */
+};
+
+struct px_proposer_stats {
+	u64 elections, leader_changes, instances, cmds, batches, noops;
+	u64 retransmits, forwarded, queue_full, nacks;
+};
+
+struct px_proposer;	/* private; see proposer.c */
+
+/*
+ * Proposer's state visible to the glue: read through px_proposer_info().
+ */
+struct px_proposer_info {
+	u8 state;		/* enum px_proposer_state */
+	u8 leader;		/* 0: unknown */
+	u64 ballot;		/* our current ballot (ours if leader) */
+	u64 leader_ballot;	/* highest ballot seen from a leader */
+	u64 next;		/* leader: next instance to open */
+	u64 decided;		/* all instances <= decided are chosen */
+	u32 queued_bytes;
+	struct px_proposer_stats stats;
+};
+
+struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now);
+void px_proposer_destroy(struct px_proposer *p);
+/*
+ * Queue one client command.  0 on success; -EMSGSIZE if len > PAXOS_MAX_CMD;
+ * -EAGAIN if the queue is full.  The proposer copies @data.
+ */
+int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
+			u64 seq, const void *data, u32 len);
+/* PROMISE, NACK, ACCEPTED, HEARTBEAT, FORWARD, STATUS. */
+int px_proposer_step(struct px_proposer *p, u64 now, const struct px_msg *m);
+void px_proposer_tick(struct px_proposer *p, u64 now);
+/* Time of the proposer's next deadline (tick no later than this). */
+u64 px_proposer_next_deadline(const struct px_proposer *p);
+struct px_ready *px_proposer_ready(struct px_proposer *p);
+void px_proposer_info(const struct px_proposer *p, struct px_proposer_info *i);
+
+/* ----------------------------------------------------------------- learner */
+
+struct px_learner_stats {
+	u64 delivered_instances, delivered_cmds, duplicates, noops;
+	u64 catchup_reqs, catchup_served, evicted;
+};
+
+struct px_learner;	/* private; see learner.c */
+
+struct px_learner_info {
+	u64 first;		/* lowest instance still retained */
+	u64 last;		/* highest instance heard of */
+	u64 committed;		/* contiguous decided index */
+	u64 delivered;		/* contiguous delivered index */
+	struct px_learner_stats stats;
+};
+
+struct px_learner *px_learner_create(const struct px_config *cfg, u64 now);
+void px_learner_destroy(struct px_learner *l);
+/* ACCEPT, ACCEPTED, HEARTBEAT, LEARN_REQ, CHOSEN, STATUS. */
+int px_learner_step(struct px_learner *l, u64 now, const struct px_msg *m);
+void px_learner_tick(struct px_learner *l, u64 now);
+u64 px_learner_next_deadline(const struct px_learner *l);
+struct px_ready *px_learner_ready(struct px_learner *l);
+void px_learner_info(const struct px_learner *l, struct px_learner_info *i);
+
+/*
+ * A delivered instance, for readers: the batch encoding (see uapi) with
+ * duplicate commands flagged.  Returns NULL when @instance is not delivered
+ * yet or no longer retained (*gone set to true in the latter case).
+ * The pointer is valid until the next call on @l.
+ */
+const u8 *px_learner_value(const struct px_learner *l, u64 instance,
+			   u32 *len, bool *gone);
+
+/* Iterate the commands of a batch value. */
+struct px_cmd {
+	u64 client_id;
+	u64 seq;
+	const u8 *data;
+	u32 len;
+	u16 pos;
+	bool dup;		/* exactly-once: a retry, not to be applied */
+};
+
+struct px_batch_iter {
+	const u8 *p, *end;
+	u32 left;
+	u16 pos;
+};
+
+/* 0, or -EINVAL if the value is malformed. */
+int px_batch_iter_init(struct px_batch_iter *it, const u8 *value, u32 len);
+/* 1 and *cmd filled, 0 at the end, -EINVAL if malformed. */
+int px_batch_next(struct px_batch_iter *it, struct px_cmd *cmd);
+
+#endif /* PX_H */

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * kpaxos user-space API and wire format.
+ *
+ * Shared by the kernel module (kmod/), its protocol core (kmod/core/), the
+ * user library (userlib/) and the tools (tools/).  Everything that crosses a
+ * boundary - a frame on the wire, a record through /dev/paxos, an ioctl or a
+ * generic netlink message - is described here and nowhere else.
+ *
+ * All multi-byte fields on the wire are big-endian.  Records passed through
+ * /dev/paxos and ioctl structs are in host byte order.
+ */
+#ifndef _UAPI_LINUX_PAXOS_H
+#define _UAPI_LINUX_PAXOS_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#else
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#endif
+
+/* ------------------------------------------------------------------------
+ * Limits
+ * ------------------------------------------------------------------------
+ */
+enum paxos_limits {
+	PAXOS_MAX_NODES = 32,		/* node ids are 1..PAXOS_MAX_NODES */
+	PAXOS_NODE_ALL = 0xff,		/* frame dst: every node */
+	PAXOS_MAX_CMD = 65536,		/* largest command payload, bytes */
+	PAXOS_MIN_MTU = 576,		/* smallest interface MTU we accept */
+	PAXOS_MAX_MTU = 9000,
+	PAXOS_MAX_FRAGS = 4096,		/* fragments in one logical message */
+	PAXOS_MAX_MSG = 4 << 20,	/* largest logical message body */
+	PAXOS_AUTH_TAG_LEN = 16,	/* keyed MAC appended to a frame */
+	PAXOS_KEY_LEN = 32,
+};
+
+/* ------------------------------------------------------------------------
+ * Wire format
+ *
+ * One logical protocol message is carried by one or more Ethernet frames of
+ * ethertype PAXOS_ETHERTYPE.  Each frame starts with struct paxos_frame_hdr;
+ * fragment payloads follow; the concatenation of all fragments' payloads in
+ * frag_idx order is the message body (msg_len bytes).  When
+ * PAXOS_F_AUTH is set, PAXOS_AUTH_TAG_LEN bytes of keyed MAC over the header
+ * and payload follow the payload.
+ * ------------------------------------------------------------------------
+ */
+#define PAXOS_ETHERTYPE		0x88B5	/* IEEE 802 local experimental 1 */
+#define PAXOS_WIRE_MAGIC	0x5058	/* "PX" */
+#define PAXOS_WIRE_VERSION	1
+
+struct paxos_frame_hdr {
+	__be16 magic;		/* PAXOS_WIRE_MAGIC */
+	__u8 version;		/* PAXOS_WIRE_VERSION */
+	__u8 type;		/* enum paxos_msg_type */
+	__be32 cluster_id;	/* frames of other clusters are dropped */
+	__be16 group_id;	/* paxos group within the cluster */
+	__u8 src;		/* sender node id, 1..PAXOS_MAX_NODES */
+	__u8 dst;		/* receiver node id or PAXOS_NODE_ALL */
+	__be32 msg_seq;		/* per-sender message counter */
+	__be16 frag_idx;	/* 0..frag_cnt-1 */
+	__be16 frag_cnt;	/* 1..PAXOS_MAX_FRAGS */
+	__be32 msg_len;		/* body length of the whole message */
+	__be16 frag_len;	/* payload bytes in this frame */
+	__u8 flags;		/* PAXOS_F_* */
+	__u8 reserved;		/* must be 0 */
+	__be64 ballot;		/* meaning per message type, see below */
+	__be64 instance;	/* meaning per message type, see below */
+} __attribute__((packed));
+
+#define PAXOS_FRAME_HDR_LEN	44
+
+enum paxos_frame_flags {
+	PAXOS_F_AUTH = 1 << 0,	/* an auth tag follows the payload */
+};
+
+/*
+ * A ballot is (round << 8) | node_id: ballots compare as integers and no two
+ * nodes ever use the same ballot.
+ *
+ * Message types, with the meaning of ballot/instance and the body layout.
+ * "value" is a batch (see below).
+ *
+ * PREPARE   ballot=b, instance=from.            body: empty
+ * PROMISE   ballot=b, instance=from.            body: be64 trim, be64 highest,
+ *           be32 n, n x { be64 inst, be64 vballot, be32 len, len bytes value }
+ *           (trim: acceptor forgot instances <= trim; highest: its highest
+ *           accepted instance, 0 if none)
+ * NACK      ballot=promised ballot, instance=i. body: empty
+ * ACCEPT    ballot=b, instance=i.               body: be64 decided, value
+ * ACCEPTED  ballot=b, instance=i.               body: empty
+ * HEARTBEAT ballot=b, instance=next.            body: be64 decided, be64 trim
+ * FORWARD   ballot=0, instance=0.               body: value (commands)
+ * LEARN_REQ ballot=0, instance=from.            body: be64 to
+ * CHOSEN    ballot=b, instance=i.               body: value
+ * STATUS    ballot=0, instance=delivered.       body: empty
+ */
+enum paxos_msg_type {
+	PAXOS_MSG_PREPARE = 1,
+	PAXOS_MSG_PROMISE,
+	PAXOS_MSG_NACK,
+	PAXOS_MSG_ACCEPT,
+	PAXOS_MSG_ACCEPTED,
+	PAXOS_MSG_HEARTBEAT,
+	PAXOS_MSG_FORWARD,
+	PAXOS_MSG_LEARN_REQ,
+	PAXOS_MSG_CHOSEN,
+	PAXOS_MSG_STATUS,
+	__PAXOS_MSG_MAX
+};
+#define PAXOS_MSG_MAX (__PAXOS_MSG_MAX - 1)
+
+/*
+ * A value (the payload decided by one Paxos instance) is a batch of commands:
+ *   be32 count, count x { be64 client_id, be64 seq, be32 len, be32 flags,
+ *                         len bytes }
+ * count == 0 is a no-op.  flags is 0 on the wire; a learner sets
+ * PAXOS_CMD_F_DUP in its own copy on a retry it will not deliver again.
+ */
+#define PAXOS_BATCH_HDR_LEN	4
+#define PAXOS_CMD_HDR_LEN	24
+#define PAXOS_CMD_F_DUP		1
+
+/* Reasons a received frame is dropped; each has a counter. */
+enum paxos_drop_reason {
+	PAXOS_DROP_TRUNCATED,		/* shorter than its header/lengths */
+	PAXOS_DROP_OVERSIZED,		/* lengths beyond the limits */
+	PAXOS_DROP_BAD_MAGIC,
+	PAXOS_DROP_BAD_VERSION,
+	PAXOS_DROP_FOREIGN_CLUSTER,
+	PAXOS_DROP_FOREIGN_GROUP,
+	PAXOS_DROP_UNKNOWN_TYPE,
+	PAXOS_DROP_BAD_NODE,		/* src/dst not a member, or not us */
+	PAXOS_DROP_BAD_FRAG,		/* inconsistent fragment fields */
+	PAXOS_DROP_BAD_BODY,		/* body does not parse for its type */
+	PAXOS_DROP_BAD_AUTH,
+	PAXOS_DROP_REASM,		/* reassembly out of space / expired */
+	PAXOS_DROP_QUEUE_FULL,		/* role queue full */
+	__PAXOS_DROP_MAX
+};
+
+/* ------------------------------------------------------------------------
+ * /dev/paxos records
+ *
+ * write(2): one struct paxos_propose_hdr followed by len bytes of command.
+ * The write is all-or-nothing: it returns the full size or an error.
+ * EINVAL: bad header/len mismatch; EMSGSIZE: len > PAXOS_MAX_CMD;
+ * EAGAIN: the proposal queue is full (O_NONBLOCK) ; ENOTCONN: no instance in
+ * this network namespace.
+ *
+ * read(2): whole records only, one or more struct paxos_delivery_hdr each
+ * followed by len bytes of command and padding to 8 bytes.  A buffer too
+ * small for the next record gives EMSGSIZE.  EOVERFLOW: this file's cursor
+ * fell behind what the node retains (see PAXOS_IOC_SEEK).
+ * ------------------------------------------------------------------------
+ */
+struct paxos_propose_hdr {
+	__u64 client_id;	/* chosen by the client, unique in the cluster */
+	__u64 seq;		/* increasing per client, starting at 1 */
+	__u32 len;		/* command bytes that follow */
+	__u32 flags;		/* must be 0 */
+};
+
+struct paxos_delivery_hdr {
+	__u64 instance;		/* Paxos instance (log position) */
+	__u64 client_id;
+	__u64 seq;
+	__u32 len;		/* command bytes that follow */
+	__u16 pos;		/* position of the command in the instance */
+	__u16 flags;		/* PAXOS_DELIVERY_F_* */
+};
+#define PAXOS_RECORD_ALIGN 8
+
+/* ------------------------------------------------------------------------
+ * ioctls on /dev/paxos
+ * ------------------------------------------------------------------------
+ */
+enum paxos_role_bits {
+	PAXOS_ROLE_ACCEPTOR = 1 << 0,
+	PAXOS_ROLE_PROPOSER = 1 << 1,
+	PAXOS_ROLE_LEARNER = 1 << 2,
+	PAXOS_ROLE_ALL = 7,
+};
+
+struct paxos_status {
+	__u32 node_id;
+	__u32 leader_id;	/* 0: unknown */
+	__u32 is_leader;
+	__u32 members;		/* bitmap, bit n = node n */
+	__u64 ballot;		/* current ballot of this node's proposer */
+	__u64 promised;		/* acceptor's promised ballot */
+	__u64 first_index;	/* lowest instance retained by the learner */
+	__u64 last_index;	/* highest instance known to the learner */
+	__u64 committed_index;	/* all instances <= this are decided */
+	__u64 delivered_index;	/* all instances <= this are delivered */
+	__u64 frames_rx;
+	__u64 frames_tx;
+	__u64 msgs_rx;
+	__u64 msgs_tx;
+	__u64 proposals;	/* commands accepted by write(2) */
+	__u64 delivered_cmds;
+	__u64 duplicates;	/* retries recognised and not delivered */
+	__u64 leader_changes;
+	__u64 drops[__PAXOS_DROP_MAX];
+};
+
+enum paxos_param {
+	PAXOS_PARAM_WINDOW = 1,		/* instances in flight */
+	PAXOS_PARAM_BATCH_BYTES,	/* max batch size */
+	PAXOS_PARAM_BATCH_DELAY_US,	/* max wait to fill a batch */
+	PAXOS_PARAM_HEARTBEAT_US,
+	PAXOS_PARAM_ELECTION_US,	/* base election timeout */
+	PAXOS_PARAM_RETRANSMIT_US,
+	__PAXOS_PARAM_MAX
+};
+
+struct paxos_param_kv {
+	__u32 key;		/* enum paxos_param */
+	__u32 pad;
+	__u64 value;
+};
+
+struct paxos_peer {
+	__u32 node_id;
+	__u8 mac[6];
+	__u8 pad[2];
+};
+
+struct paxos_config {
+	__u32 node_id;
+	__u32 cluster_id;
+	__u16 group_id;
+	__u16 ethertype;	/* 0: PAXOS_ETHERTYPE */
+	__u32 roles;		/* PAXOS_ROLE_* */
+	char ifname[16];
+	__u32 n_peers;		/* including this node */
+	__u32 pad;
+	struct paxos_peer peers[PAXOS_MAX_NODES];
+};
+
+#define PAXOS_IOC_MAGIC 0xB5
+#define PAXOS_IOC_STATUS	_IOR(PAXOS_IOC_MAGIC, 1, struct paxos_status)
+#define PAXOS_IOC_GET_PARAM	_IOWR(PAXOS_IOC_MAGIC, 2, struct paxos_param_kv)
+#define PAXOS_IOC_SET_PARAM	_IOW(PAXOS_IOC_MAGIC, 3, struct paxos_param_kv)
+/* Position this file's read cursor: next record read is this instance. */
+#define PAXOS_IOC_SEEK		_IOW(PAXOS_IOC_MAGIC, 4, __u64)
+#define PAXOS_IOC_UP		_IOW(PAXOS_IOC_MAGIC, 5, struct paxos_config)
+#define PAXOS_IOC_DOWN		_IO(PAXOS_IOC_MAGIC, 6)
+
+/* ------------------------------------------------------------------------
+ * Generic netlink family "paxos" (version 1); see docs/netlink.md.
+ * ------------------------------------------------------------------------
+ */
+#define PAXOS_GENL_NAME		"paxos"
+#define PAXOS_GENL_VERSION	1
+#define PAXOS_GENL_MCGRP_EVENTS	"events"
+
+enum paxos_cmd {
+	PAXOS_CMD_UNSPEC,
+	PAXOS_CMD_UP,		/* create the namespace's instance */
+	PAXOS_CMD_DOWN,		/* destroy it */
+	PAXOS_CMD_SET_PEERS,
+	PAXOS_CMD_SET_PARAMS,
+	PAXOS_CMD_GET_STATUS,	/* dump */
+	PAXOS_CMD_EVENT,	/* multicast: leader change, error */
+	__PAXOS_CMD_MAX
+};
+#define PAXOS_CMD_MAX (__PAXOS_CMD_MAX - 1)
+
+enum paxos_attr {
+	PAXOS_A_UNSPEC,
+	PAXOS_A_IFNAME,		/* string */
+	PAXOS_A_NODE_ID,	/* u32 */
+	PAXOS_A_CLUSTER_ID,	/* u32 */
+	PAXOS_A_GROUP_ID,	/* u16 */
+	PAXOS_A_ROLES,		/* u32 */
+	PAXOS_A_PEERS,		/* nest of PAXOS_A_PEER */
+	PAXOS_A_PARAMS,		/* nest: PAXOS_PARAM_* -> u64 */
+	PAXOS_A_STATUS,		/* binary struct paxos_status */
+	PAXOS_A_LEADER_ID,	/* u32, in events */
+	PAXOS_A_BALLOT,		/* u64, in events */
+	PAXOS_A_EVENT,		/* u32 enum paxos_event */
+	PAXOS_A_KEY,		/* binary, PAXOS_KEY_LEN; never reported */
+	PAXOS_A_ETHERTYPE,	/* u16 */
+	__PAXOS_A_MAX
+};
+#define PAXOS_A_MAX (__PAXOS_A_MAX - 1)
+
+enum paxos_peer_attr {
+	PAXOS_PEER_A_UNSPEC,
+	PAXOS_PEER_A_ID,	/* u32 */
+	PAXOS_PEER_A_MAC,	/* binary, 6 bytes */
+	__PAXOS_PEER_A_MAX
+};
+#define PAXOS_PEER_A_MAX (__PAXOS_PEER_A_MAX - 1)
+
+enum paxos_event {
+	PAXOS_EVENT_LEADER_CHANGE = 1,
+	PAXOS_EVENT_MEMBERSHIP,
+	PAXOS_EVENT_ERROR,
+};
+
+#endif /* _UAPI_LINUX_PAXOS_H */
