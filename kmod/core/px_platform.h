@@ -78,9 +78,16 @@ static inline u64 px_get_be64(const u8 *p)
 	return (u64)px_get_be32(p) << 32 | px_get_be32(p + 4);
 }
 
+/*
+ * Plain C: __builtin_popcount() becomes a call to libgcc's __popcountdi2 in
+ * kernel builds (no -mpopcnt), which the kernel does not provide.
+ */
 static inline int px_popcount32(u32 x)
 {
-	return __builtin_popcount(x);
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (int)((x * 0x01010101u) >> 24);
 }
 
 /* xorshift64*: the core's only source of randomness, seeded by the caller. */
