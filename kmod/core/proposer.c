@@ -1,0 +1,982 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Proposer: leader election, phase 1 once per ballot, pipelined phase 2 with
+ * adaptive batching, forwarding of client commands to the leader.
+ *
+ * FOLLOWER  watches the leader (HEARTBEAT, ACCEPT, ACCEPTED with a ballot at
+ *           least the leader's); after a randomized election timeout it
+ *           becomes CANDIDATE.
+ * CANDIDATE broadcasts PREPARE(b, from = decided + 1) until a quorum of
+ *           acceptors promise; it keeps, per instance, the value reported
+ *           with the highest accepted ballot.
+ * LEADER    re-proposes those values (no-ops for holes) through the window,
+ *           then cuts batches from its command queue; an instance is chosen
+ *           by a quorum of ACCEPTED for our ballot; heartbeats announce
+ *           decided and trim.
+ *
+ * Statistics: cmds counts commands taken into the queue (local proposes and
+ * commands forwarded to us), batches the values cut from the queue,
+ * instances every instance opened (re-proposals and no-ops included),
+ * forwarded the commands sent on to another node in FORWARD messages.
+ */
+#include "px.h"
+#include "px_wire.h"
+
+/*
+ * Planted bug for the simulator's self-test: a new leader ignores the values
+ * reported in PROMISEs and fills every recovered instance with a no-op.
+ */
+#if defined(PX_PLANT_BUG) && PX_PLANT_BUG
+#define PX_BUG_IGNORE_PROMISED
+#endif
+
+#define PX_NEVER		((u64)~0ull)
+#define PX_NOOP_LEN		PAXOS_BATCH_HDR_LEN
+#define PX_ENTRY_HDR_LEN	20	/* be64 inst, be64 vballot, be32 len */
+
+/* A client command waiting in the queue. */
+struct px_qcmd {
+	struct px_qcmd *next;
+	u64 client_id;
+	u64 seq;
+	u64 queued;		/* time it entered the queue */
+	u32 len;
+	u8 data[];
+};
+
+/* An instance the leader has opened and not yet seen decided. */
+struct px_slot {
+	u64 instance;		/* 0: free */
+	u64 sent;		/* last time its ACCEPT was sent */
+	u32 acks;		/* acceptors that sent ACCEPTED for our ballot */
+	bool chosen;
+	u32 len;
+	u8 *value;		/* NULL once chosen */
+};
+
+/* A value reported in a PROMISE, the one with the highest vballot so far. */
+struct px_adopt {
+	u64 instance;
+	u64 vballot;
+	u32 len;
+	u8 *value;
+};
+
+struct px_peer_status {
+	u64 delivered;		/* last STATUS: delivered index */
+	u64 at;			/* when it was heard */
+	bool seen;
+};
+
+struct px_proposer {
+	struct px_config cfg;
+	u8 state;		/* enum px_proposer_state */
+	u8 leader;		/* 0: unknown */
+	u32 quorum;
+	u64 ballot;		/* our ballot (last one we campaigned with) */
+	u64 leader_ballot;	/* highest ballot seen from a leader */
+	u64 max_seen;		/* highest ballot seen in any message */
+	u64 decided;		/* all instances <= decided are chosen */
+	u64 next;		/* leader: next instance to open */
+	u64 rng;
+
+	u64 election_at;	/* follower: campaign at this time */
+	u64 prepare_at;		/* candidate: last PREPARE sent */
+	u64 heartbeat_at;	/* leader: next heartbeat due */
+
+	/* Phase 1. */
+	u64 from;		/* PREPARE's first instance */
+	u32 promised;		/* acceptors that promised our ballot */
+	u64 p1_trim;		/* highest trim reported */
+	u64 p1_high;		/* highest instance reported */
+	struct px_adopt *adopt;	/* sorted by instance */
+	u32 n_adopt, cap_adopt, adopt_pos;
+	u64 recover_end;	/* leader: instances <= this are re-proposals */
+
+	/* Phase 2: instances decided + 1 .. next - 1, by instance & mask. */
+	struct px_slot *slots;
+	u32 ring_mask;
+
+	/* Client commands not yet in a batch or forwarded. */
+	struct px_qcmd *qhead;
+	struct px_qcmd **qtail;
+	u32 qbytes;		/* encoded size: command headers + data */
+
+	struct px_peer_status status[PAXOS_MAX_NODES + 1];
+
+	struct px_ready out;
+	struct px_proposer_stats stats;
+};
+
+static u32 node_bit(u8 node)
+{
+	if (node == 0 || node >= 32)
+		return 0;
+	return 1u << node;
+}
+
+static bool is_member(const struct px_proposer *p, u8 node)
+{
+	return (p->cfg.members & node_bit(node)) != 0;
+}
+
+static u64 ballot_round(u64 b)
+{
+	return b >> 8;
+}
+
+static u64 election_timeout(struct px_proposer *p)
+{
+	u32 base = p->cfg.election_us;
+
+	if (!base)
+		return 0;
+	return base + (u32)(px_rand_next(&p->rng) >> 32) % base;
+}
+
+static void reset_election_timer(struct px_proposer *p, u64 now)
+{
+	p->election_at = now + election_timeout(p);
+}
+
+static void set_leader(struct px_proposer *p, u8 leader)
+{
+	if (leader && leader != p->leader)
+		p->stats.leader_changes++;
+	p->leader = leader;
+}
+
+static void see_ballot(struct px_proposer *p, u64 b)
+{
+	if (b > p->max_seen)
+		p->max_seen = b;
+}
+
+static u32 batch_limit(const struct px_proposer *p)
+{
+	return PX_MIN(p->cfg.batch_bytes, p->cfg.max_value);
+}
+
+/* ------------------------------------------------------------ the queue */
+
+static u32 qcmd_size(u32 len)
+{
+	return PAXOS_CMD_HDR_LEN + len;
+}
+
+static bool enqueue(struct px_proposer *p, u64 now, u64 client_id, u64 seq,
+		    const u8 *data, u32 len)
+{
+	struct px_qcmd *c;
+
+	if (qcmd_size(len) > p->cfg.queue_bytes - PX_MIN(p->qbytes,
+							 p->cfg.queue_bytes))
+		return false;
+	c = px_alloc(sizeof(*c) + len);
+	if (!c)
+		return false;
+	c->next = NULL;
+	c->client_id = client_id;
+	c->seq = seq;
+	c->queued = now;
+	c->len = len;
+	if (len)
+		px_memcpy(c->data, data, len);
+	*p->qtail = c;
+	p->qtail = &c->next;
+	p->qbytes += qcmd_size(len);
+	p->stats.cmds++;
+	return true;
+}
+
+static struct px_qcmd *dequeue(struct px_proposer *p)
+{
+	struct px_qcmd *c = p->qhead;
+
+	p->qhead = c->next;
+	if (!p->qhead)
+		p->qtail = &p->qhead;
+	p->qbytes -= qcmd_size(c->len);
+	return c;
+}
+
+static void queue_free(struct px_proposer *p)
+{
+	while (p->qhead)
+		px_free(dequeue(p));
+}
+
+/*
+ * How many commands from the head of the queue fit in a value of at most
+ * @limit bytes; at least one (a command bigger than the limit goes alone).
+ */
+static u32 batch_measure(const struct px_proposer *p, u32 limit, u32 *len)
+{
+	const struct px_qcmd *c;
+	u32 n = 0, total = PAXOS_BATCH_HDR_LEN;
+
+	for (c = p->qhead; c; c = c->next) {
+		if (n && total + qcmd_size(c->len) > limit)
+			break;
+		total += qcmd_size(c->len);
+		n++;
+	}
+	*len = total;
+	return n;
+}
+
+/* Move @n commands from the queue into @buf as a batch value. */
+static void batch_encode(struct px_proposer *p, u8 *buf, u32 n)
+{
+	u8 *q = buf + PAXOS_BATCH_HDR_LEN;
+	u32 i;
+
+	px_put_be32(buf, n);
+	for (i = 0; i < n; i++) {
+		struct px_qcmd *c = dequeue(p);
+
+		px_put_be64(q, c->client_id);
+		px_put_be64(q + 8, c->seq);
+		px_put_be32(q + 16, c->len);
+		px_put_be32(q + 20, 0);
+		if (c->len)
+			px_memcpy(q + PAXOS_CMD_HDR_LEN, c->data, c->len);
+		q += qcmd_size(c->len);
+		px_free(c);
+	}
+}
+
+/* Follower: hand every queued command to the known leader. */
+static void forward_queue(struct px_proposer *p)
+{
+	if (p->state != PX_FOLLOWER || !p->leader ||
+	    p->leader == p->cfg.self)
+		return;
+	while (p->qhead) {
+		struct px_obuf *o;
+		u32 len, n;
+
+		n = batch_measure(p, p->cfg.max_value, &len);
+		o = px_ready_msg(&p->out, PAXOS_MSG_FORWARD, p->leader, 0, 0,
+				 len);
+		if (!o)
+			return;
+		batch_encode(p, o->body, n);
+		p->stats.forwarded += n;
+	}
+}
+
+/* ------------------------------------------------------------ phase 1 */
+
+static void adopt_clear(struct px_proposer *p)
+{
+	u32 i;
+
+	for (i = 0; i < p->n_adopt; i++)
+		px_free(p->adopt[i].value);
+	px_free(p->adopt);
+	p->adopt = NULL;
+	p->n_adopt = 0;
+	p->cap_adopt = 0;
+	p->adopt_pos = 0;
+}
+
+/* Index of @inst in the sorted adopt array, or where it would go. */
+static u32 adopt_search(const struct px_proposer *p, u64 inst)
+{
+	u32 lo = 0, hi = p->n_adopt;
+
+	/* Promises list instances in order: try the end first. */
+	if (!hi || p->adopt[hi - 1].instance < inst)
+		return hi;
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (p->adopt[mid].instance < inst)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Keep @value for @inst if @vballot beats what we have.  -ENOMEM or 0. */
+static int adopt_offer(struct px_proposer *p, u64 inst, u64 vballot,
+		       const u8 *value, u32 len)
+{
+	u32 pos = adopt_search(p, inst);
+	struct px_adopt *a;
+	u8 *copy;
+	u32 i;
+
+	if (pos < p->n_adopt && p->adopt[pos].instance == inst &&
+	    p->adopt[pos].vballot >= vballot)
+		return 0;
+	copy = px_alloc(len);
+	if (!copy)
+		return -ENOMEM;
+	px_memcpy(copy, value, len);
+	if (pos < p->n_adopt && p->adopt[pos].instance == inst) {
+		a = &p->adopt[pos];
+		px_free(a->value);
+		goto fill;
+	}
+	if (p->n_adopt == p->cap_adopt) {
+		u32 cap = p->cap_adopt ? p->cap_adopt * 2 : 64;
+		struct px_adopt *na = px_alloc(cap * sizeof(*na));
+
+		if (!na) {
+			px_free(copy);
+			return -ENOMEM;
+		}
+		if (p->n_adopt)
+			px_memcpy(na, p->adopt, p->n_adopt * sizeof(*na));
+		px_free(p->adopt);
+		p->adopt = na;
+		p->cap_adopt = cap;
+	}
+	for (i = p->n_adopt; i > pos; i--)
+		p->adopt[i] = p->adopt[i - 1];
+	p->n_adopt++;
+	a = &p->adopt[pos];
+	a->instance = inst;
+fill:
+	a->vballot = vballot;
+	a->value = copy;
+	a->len = len;
+	return 0;
+}
+
+static void send_prepare(struct px_proposer *p, u64 now)
+{
+	px_ready_msg(&p->out, PAXOS_MSG_PREPARE, PAXOS_NODE_ALL, p->ballot,
+		     p->from, 0);
+	p->prepare_at = now;
+}
+
+static void start_election(struct px_proposer *p, u64 now)
+{
+	u64 top = PX_MAX(p->max_seen, PX_MAX(p->ballot, p->leader_ballot));
+
+	adopt_clear(p);
+	p->state = PX_CANDIDATE;
+	p->leader = 0;
+	p->ballot = px_ballot_make(ballot_round(top) + 1, p->cfg.self);
+	see_ballot(p, p->ballot);
+	p->from = p->decided + 1;
+	p->promised = 0;
+	p->p1_trim = 0;
+	p->p1_high = 0;
+	p->stats.elections++;
+	send_prepare(p, now);
+}
+
+/* ------------------------------------------------------------ phase 2 */
+
+static struct px_slot *slot_of(const struct px_proposer *p, u64 inst)
+{
+	return &p->slots[inst & p->ring_mask];
+}
+
+static void slots_clear(struct px_proposer *p)
+{
+	u32 i;
+
+	for (i = 0; i <= p->ring_mask; i++) {
+		px_free(p->slots[i].value);
+		px_memset(&p->slots[i], 0, sizeof(p->slots[i]));
+	}
+}
+
+static void send_accept(struct px_proposer *p, struct px_slot *s, u64 now)
+{
+	struct px_obuf *o;
+
+	s->sent = now;
+	o = px_ready_msg(&p->out, PAXOS_MSG_ACCEPT, PAXOS_NODE_ALL, p->ballot,
+			 s->instance, 8 + s->len);
+	if (!o)
+		return;		/* retransmission will cover it */
+	px_put_be64(o->body, p->decided);
+	px_memcpy(o->body + 8, s->value, s->len);
+}
+
+static void open_instance(struct px_proposer *p, u64 now, u8 *value, u32 len)
+{
+	struct px_slot *s = slot_of(p, p->next);
+
+	s->instance = p->next++;
+	s->acks = 0;
+	s->chosen = false;
+	s->value = value;
+	s->len = len;
+	p->stats.instances++;
+	send_accept(p, s, now);
+}
+
+static bool window_open(const struct px_proposer *p)
+{
+	return p->next - p->decided <= p->cfg.window;
+}
+
+static bool batch_due(const struct px_proposer *p, u64 now)
+{
+	if (!p->qhead)
+		return false;
+	if (p->next == p->decided + 1)		/* idle pipeline */
+		return true;
+	if (PAXOS_BATCH_HDR_LEN + p->qbytes >= p->cfg.batch_bytes)
+		return true;
+	return now - p->qhead->queued >= p->cfg.batch_delay_us;
+}
+
+/* Re-propose the next recovered instance: adopted value or a no-op. */
+static bool open_recovered(struct px_proposer *p, u64 now)
+{
+	u64 inst = p->next;
+	u8 *value = NULL;
+	u32 len = 0;
+
+	while (p->adopt_pos < p->n_adopt &&
+	       p->adopt[p->adopt_pos].instance < inst) {
+		px_free(p->adopt[p->adopt_pos].value);
+		p->adopt[p->adopt_pos++].value = NULL;
+	}
+	if (p->adopt_pos < p->n_adopt &&
+	    p->adopt[p->adopt_pos].instance == inst) {
+		struct px_adopt *a = &p->adopt[p->adopt_pos++];
+
+		value = a->value;
+		len = a->len;
+		a->value = NULL;
+	}
+	if (!value) {
+		value = px_alloc(PX_NOOP_LEN);
+		if (!value)
+			return false;
+		len = PX_NOOP_LEN;
+		px_put_be32(value, 0);
+		p->stats.noops++;
+	}
+	open_instance(p, now, value, len);
+	if (p->next > p->recover_end)
+		adopt_clear(p);
+	return true;
+}
+
+static bool open_batch(struct px_proposer *p, u64 now)
+{
+	u32 len, n;
+	u8 *value;
+
+	n = batch_measure(p, batch_limit(p), &len);
+	value = px_alloc(len);
+	if (!value)
+		return false;
+	batch_encode(p, value, n);
+	p->stats.batches++;
+	open_instance(p, now, value, len);
+	return true;
+}
+
+/* Leader: open as many instances as the window and the queue allow. */
+static void pump(struct px_proposer *p, u64 now)
+{
+	while (p->state == PX_LEADER && window_open(p)) {
+		if (p->next <= p->recover_end) {
+			if (!open_recovered(p, now))
+				return;
+			continue;
+		}
+		if (!batch_due(p, now) || !open_batch(p, now))
+			return;
+	}
+}
+
+static u64 current_trim(const struct px_proposer *p, u64 now)
+{
+	u64 horizon = 4ull * p->cfg.election_us;
+	u64 trim = p->status[p->cfg.self].delivered;
+	u32 n;
+
+	for (n = 1; n <= PAXOS_MAX_NODES; n++) {
+		const struct px_peer_status *st = &p->status[n];
+
+		if (n == p->cfg.self || !st->seen || !is_member(p, n))
+			continue;
+		if (now - st->at > horizon)
+			continue;
+		trim = PX_MIN(trim, st->delivered);
+	}
+	return PX_MIN(trim, p->decided);
+}
+
+static void send_heartbeat(struct px_proposer *p, u64 now)
+{
+	struct px_obuf *o;
+
+	p->heartbeat_at = now + p->cfg.heartbeat_us;
+	o = px_ready_msg(&p->out, PAXOS_MSG_HEARTBEAT, PAXOS_NODE_ALL,
+			 p->ballot, p->next, 16);
+	if (!o)
+		return;
+	px_put_be64(o->body, p->decided);
+	px_put_be64(o->body + 8, current_trim(p, now));
+}
+
+static void become_leader(struct px_proposer *p, u64 now)
+{
+	p->state = PX_LEADER;
+	set_leader(p, p->cfg.self);
+	if (p->ballot > p->leader_ballot)
+		p->leader_ballot = p->ballot;
+	/* Instances at or below an acceptor's trim are known decided. */
+	if (p->p1_trim > p->decided)
+		p->decided = p->p1_trim;
+	p->next = p->decided + 1;
+	p->recover_end = PX_MAX(p->p1_high, p->decided);
+	p->adopt_pos = 0;
+#ifdef PX_BUG_IGNORE_PROMISED
+	adopt_clear(p);
+#endif
+	if (p->recover_end < p->next)
+		adopt_clear(p);
+	send_heartbeat(p, now);
+	pump(p, now);
+}
+
+/* Choose the instance if a quorum accepted it; slide the window. */
+static void advance(struct px_proposer *p)
+{
+	for (;;) {
+		struct px_slot *s = slot_of(p, p->decided + 1);
+
+		if (s->instance != p->decided + 1 || !s->chosen)
+			return;
+		s->instance = 0;
+		s->chosen = false;
+		p->decided++;
+	}
+}
+
+static void retransmit(struct px_proposer *p, u64 now)
+{
+	u64 i;
+
+	for (i = p->decided + 1; i < p->next; i++) {
+		struct px_slot *s = slot_of(p, i);
+
+		if (s->instance != i || s->chosen)
+			continue;
+		if (now - s->sent < p->cfg.retransmit_us)
+			continue;
+		p->stats.retransmits++;
+		send_accept(p, s, now);
+	}
+}
+
+/* ------------------------------------------------------------ leadership */
+
+/* A higher ballot is active: abandon our campaign or leadership. */
+static void step_down(struct px_proposer *p, u64 now, u64 b)
+{
+	p->state = PX_FOLLOWER;
+	slots_clear(p);
+	adopt_clear(p);
+	p->recover_end = 0;
+	p->promised = 0;
+	if (b > p->leader_ballot)
+		p->leader_ballot = b;
+	set_leader(p, px_ballot_node(b));
+	reset_election_timer(p, now);
+	forward_queue(p);
+}
+
+/*
+ * Evidence that the leader of ballot @b is alive (HEARTBEAT, ACCEPT,
+ * ACCEPTED).  Returns true if @b is the ballot we follow.
+ */
+static bool leader_seen(struct px_proposer *p, u64 now, u64 b)
+{
+	see_ballot(p, b);
+	if (p->state != PX_FOLLOWER) {
+		if (b <= p->ballot)
+			return false;
+		step_down(p, now, b);
+	}
+	if (b < p->leader_ballot)
+		return false;
+	p->leader_ballot = b;
+	set_leader(p, px_ballot_node(b));
+	reset_election_timer(p, now);
+	forward_queue(p);
+	return true;
+}
+
+/* ------------------------------------------------------------ messages */
+
+/* Strictly parse a PROMISE body; trim and highest (raised to its entries). */
+static int promise_parse(struct px_proposer *p, const struct px_msg *m,
+			 u64 *trim, u64 *highest)
+{
+	struct px_rd r;
+	u32 n, i;
+
+	px_rd_init(&r, m->body, m->len);
+	*trim = px_rd_u64(&r);
+	*highest = px_rd_u64(&r);
+	n = px_rd_u32(&r);
+	if (r.err)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		u64 inst = px_rd_u64(&r);
+		u32 len;
+		const u8 *v;
+
+		px_rd_u64(&r);		/* vballot */
+		len = px_rd_u32(&r);
+
+		if (r.err || len < PAXOS_BATCH_HDR_LEN ||
+		    len > p->cfg.max_value)
+			return -EINVAL;
+		v = px_rd_bytes(&r, len);
+		if (!v || inst == 0)
+			return -EINVAL;
+		if (inst > *highest)
+			*highest = inst;
+	}
+	return r.left ? -EINVAL : 0;
+}
+
+static int promise_merge(struct px_proposer *p, const struct px_msg *m)
+{
+	struct px_rd r;
+	u32 n, i;
+	int err;
+
+	px_rd_init(&r, m->body, m->len);
+	px_rd_u64(&r);
+	px_rd_u64(&r);
+	n = px_rd_u32(&r);
+	for (i = 0; i < n; i++) {
+		u64 inst = px_rd_u64(&r);
+		u64 vballot = px_rd_u64(&r);
+		u32 len = px_rd_u32(&r);
+		const u8 *v = px_rd_bytes(&r, len);
+
+		if (inst < p->from)
+			continue;
+		err = adopt_offer(p, inst, vballot, v, len);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int on_promise(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	u32 bit = node_bit(m->src) & p->cfg.members;
+	u64 trim, highest;
+	int err;
+
+	err = promise_parse(p, m, &trim, &highest);
+	if (err)
+		return err;
+	see_ballot(p, m->ballot);
+	if (p->state != PX_CANDIDATE || m->ballot != p->ballot ||
+	    m->instance != p->from || !bit || (p->promised & bit))
+		return 0;
+	/* Not counted unless every value is kept: safety needs all. */
+	err = promise_merge(p, m);
+	if (err)
+		return err;
+	p->promised |= bit;
+	p->p1_trim = PX_MAX(p->p1_trim, trim);
+	p->p1_high = PX_MAX(p->p1_high, highest);
+	if (px_popcount32(p->promised) >= (int)p->quorum)
+		become_leader(p, now);
+	return 0;
+}
+
+static int on_nack(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	p->stats.nacks++;
+	see_ballot(p, m->ballot);
+	if (p->state != PX_FOLLOWER && m->ballot > p->ballot)
+		step_down(p, now, m->ballot);
+	return 0;
+}
+
+static int on_accepted(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	u32 bit = node_bit(m->src) & p->cfg.members;
+	struct px_slot *s;
+
+	if (p->state != PX_LEADER || m->ballot != p->ballot) {
+		leader_seen(p, now, m->ballot);
+		return 0;
+	}
+	if (m->instance <= p->decided || m->instance >= p->next || !bit)
+		return 0;
+	s = slot_of(p, m->instance);
+	if (s->instance != m->instance || s->chosen)
+		return 0;
+	s->acks |= bit;
+	if (px_popcount32(s->acks) < (int)p->quorum)
+		return 0;
+	s->chosen = true;
+	px_free(s->value);
+	s->value = NULL;
+	s->len = 0;
+	advance(p);
+	pump(p, now);
+	return 0;
+}
+
+static int on_heartbeat(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	u64 decided;
+
+	if (m->len != 16)
+		return -EINVAL;
+	decided = px_get_be64(m->body);
+	if (leader_seen(p, now, m->ballot) && decided > p->decided)
+		p->decided = decided;
+	return 0;
+}
+
+static int on_accept(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	u64 decided;
+
+	if (m->len < 8 + PAXOS_BATCH_HDR_LEN)
+		return -EINVAL;
+	decided = px_get_be64(m->body);
+	if (leader_seen(p, now, m->ballot) && decided > p->decided)
+		p->decided = decided;
+	return 0;
+}
+
+/* Check a batch value strictly; number of commands or -EINVAL. */
+static int batch_check(const struct px_proposer *p, const u8 *v, u32 len)
+{
+	struct px_rd r;
+	u32 n, i;
+
+	if (len > p->cfg.max_value)
+		return -EINVAL;
+	px_rd_init(&r, v, len);
+	n = px_rd_u32(&r);
+	for (i = 0; i < n && !r.err; i++) {
+		u32 clen;
+
+		px_rd_u64(&r);
+		px_rd_u64(&r);
+		clen = px_rd_u32(&r);
+		px_rd_u32(&r);
+		if (clen > PAXOS_MAX_CMD)
+			return -EINVAL;
+		px_rd_bytes(&r, clen);
+	}
+	if (r.err || r.left)
+		return -EINVAL;
+	return 0;
+}
+
+static int on_forward(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	struct px_rd r;
+	u32 n, i;
+	int err;
+
+	err = batch_check(p, m->body, m->len);
+	if (err)
+		return err;
+	px_rd_init(&r, m->body, m->len);
+	n = px_rd_u32(&r);
+	for (i = 0; i < n; i++) {
+		u64 client_id = px_rd_u64(&r);
+		u64 seq = px_rd_u64(&r);
+		u32 len = px_rd_u32(&r);
+		const u8 *data;
+
+		px_rd_u32(&r);
+		data = px_rd_bytes(&r, len);
+		/* No room: the client will retry. */
+		if (!enqueue(p, now, client_id, seq, data, len))
+			p->stats.queue_full++;
+	}
+	forward_queue(p);
+	pump(p, now);
+	return 0;
+}
+
+static int on_status(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	struct px_peer_status *st;
+
+	if (!m->src || m->src > PAXOS_MAX_NODES)
+		return 0;
+	st = &p->status[m->src];
+	st->delivered = m->instance;
+	st->at = now;
+	st->seen = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------ public API */
+
+struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now)
+{
+	struct px_proposer *p;
+	const char *why;
+	u32 ring = 1;
+
+	if (px_config_check(cfg, &why))
+		return NULL;
+	while (ring < cfg->window)
+		ring <<= 1;
+	p = px_alloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	px_memset(p, 0, sizeof(*p));
+	p->slots = px_alloc(ring * sizeof(*p->slots));
+	if (!p->slots) {
+		px_free(p);
+		return NULL;
+	}
+	px_memset(p->slots, 0, ring * sizeof(*p->slots));
+	p->ring_mask = ring - 1;
+	p->cfg = *cfg;
+	p->quorum = px_quorum(cfg->members);
+	p->rng = cfg->seed ^ ((u64)cfg->self << 32 | cfg->self);
+	p->state = PX_FOLLOWER;
+	p->qtail = &p->qhead;
+	px_ready_init(&p->out);
+	/* A cluster of one has nobody to wait for. */
+	if (cfg->members == node_bit(cfg->self))
+		p->election_at = now;
+	else
+		reset_election_timer(p, now);
+	return p;
+}
+
+void px_proposer_destroy(struct px_proposer *p)
+{
+	if (!p)
+		return;
+	queue_free(p);
+	adopt_clear(p);
+	slots_clear(p);
+	px_free(p->slots);
+	px_ready_free(&p->out);
+	px_free(p);
+}
+
+int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
+			u64 seq, const void *data, u32 len)
+{
+	if (len > PAXOS_MAX_CMD ||
+	    PAXOS_BATCH_HDR_LEN + qcmd_size(len) > p->cfg.max_value)
+		return -EMSGSIZE;
+	if (!enqueue(p, now, client_id, seq, data, len)) {
+		p->stats.queue_full++;
+		return -EAGAIN;
+	}
+	forward_queue(p);
+	pump(p, now);
+	return 0;
+}
+
+int px_proposer_step(struct px_proposer *p, u64 now, const struct px_msg *m)
+{
+	if (m->len && !m->body)
+		return -EINVAL;
+	switch (m->type) {
+	case PAXOS_MSG_PROMISE:
+		return on_promise(p, now, m);
+	case PAXOS_MSG_NACK:
+		return on_nack(p, now, m);
+	case PAXOS_MSG_ACCEPT:
+		return on_accept(p, now, m);
+	case PAXOS_MSG_ACCEPTED:
+		return on_accepted(p, now, m);
+	case PAXOS_MSG_HEARTBEAT:
+		return on_heartbeat(p, now, m);
+	case PAXOS_MSG_FORWARD:
+		return on_forward(p, now, m);
+	case PAXOS_MSG_STATUS:
+		return on_status(p, now, m);
+	default:
+		return 0;
+	}
+}
+
+void px_proposer_tick(struct px_proposer *p, u64 now)
+{
+	switch (p->state) {
+	case PX_FOLLOWER:
+		if (now >= p->election_at && is_member(p, p->cfg.self))
+			start_election(p, now);
+		else
+			forward_queue(p);
+		break;
+	case PX_CANDIDATE:
+		if (now - p->prepare_at >= p->cfg.retransmit_us) {
+			p->stats.retransmits++;
+			send_prepare(p, now);
+		}
+		break;
+	case PX_LEADER:
+		retransmit(p, now);
+		if (now >= p->heartbeat_at)
+			send_heartbeat(p, now);
+		pump(p, now);
+		break;
+	}
+}
+
+u64 px_proposer_next_deadline(const struct px_proposer *p)
+{
+	u64 t = PX_NEVER, i;
+
+	switch (p->state) {
+	case PX_FOLLOWER:
+		if (is_member(p, p->cfg.self))
+			t = p->election_at;
+		break;
+	case PX_CANDIDATE:
+		t = p->prepare_at + p->cfg.retransmit_us;
+		break;
+	case PX_LEADER:
+		t = p->heartbeat_at;
+		for (i = p->decided + 1; i < p->next; i++) {
+			const struct px_slot *s = slot_of(p, i);
+
+			if (s->instance == i && !s->chosen)
+				t = PX_MIN(t, s->sent + p->cfg.retransmit_us);
+		}
+		if (p->qhead && window_open(p) && p->next > p->recover_end)
+			t = PX_MIN(t, p->qhead->queued + p->cfg.batch_delay_us);
+		break;
+	}
+	return t;
+}
+
+struct px_ready *px_proposer_ready(struct px_proposer *p)
+{
+	return &p->out;
+}
+
+void px_proposer_info(const struct px_proposer *p, struct px_proposer_info *i)
+{
+	px_memset(i, 0, sizeof(*i));
+	i->state = p->state;
+	i->leader = p->leader;
+	i->ballot = p->ballot;
+	i->leader_ballot = p->leader_ballot;
+	i->next = p->next;
+	i->decided = p->decided;
+	i->queued_bytes = p->qbytes;
+	i->stats = p->stats;
+}
