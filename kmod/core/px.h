@@ -213,6 +213,7 @@ void px_proposer_info(const struct px_proposer *p, struct px_proposer_info *i);
 struct px_learner_stats {
 	u64 delivered_instances, delivered_cmds, duplicates, noops;
 	u64 catchup_reqs, catchup_served, evicted;
+	u64 ignored;		/* messages for instances beyond the window */
 };
 
 struct px_learner;	/* private; see learner.c */

@@ -71,6 +71,8 @@ struct px_reasm_slot {
 	u8 *buf;		/* msg_len bytes */
 	u64 *bitmap;		/* frag_cnt bits */
 	u64 started;
+	u8 dst;			/* as in the first fragment */
+	u32 frag_size;		/* payload bytes of every non-last fragment */
 };
 
 struct px_reasm {

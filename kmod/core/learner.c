@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Learner: learns which value each instance decided, delivers decided
+ * instances strictly in order, drops retried commands (exactly-once), fills
+ * gaps from peers and serves their gaps.
+ *
+ * Memory is bounded by a ring of 2 * learner_slots instance slots covering
+ * [delivered - learner_slots + 1, delivered + learner_slots]: the lower
+ * half retains delivered values for readers and for peers' catch-up, the
+ * upper half holds pending instances.  Anything above the window is ignored
+ * (stats.ignored); one value buffer per instance at most.
+ *
+ * Per pending instance the learner keeps the value of the highest ballot
+ * seen in an ACCEPT, and the ACCEPTED votes (a member bitmap) of the
+ * highest ballot seen in an ACCEPTED.  A quorum of votes for ballot b makes
+ * the instance decided; its value is known if the value held has a ballot
+ * >= b (a value proposed in a ballot above a chosen one equals it).
+ *
+ * Exactly-once: a table of PX_DEDUP_CLIENTS (client_id, highest delivered
+ * seq) kept in the order of their last delivery, which is the order of the
+ * instances delivered, so evicting its head evicts the oldest last-delivered
+ * client identically on every replica.
+ */
+#include "px_wire.h"
+
+enum {
+	PX_LEARN_REPLY_MAX = 64,		/* CHOSEN per LEARN_REQ */
+	PX_LEARN_REPLY_BYTES = 1 << 20,		/* value bytes per LEARN_REQ */
+	PX_DEDUP_NONE = 0xffff,
+	PX_DEDUP_HASH = 2 * PX_DEDUP_CLIENTS,	/* buckets, power of 2 */
+};
+
+struct px_lslot {
+	u64 instance;		/* 0: empty */
+	u64 vballot;		/* ballot of value */
+	u64 vote_ballot;	/* ballot the votes are for */
+	u8 *value;		/* NULL: not known */
+	u32 len;
+	u32 votes;		/* members that sent ACCEPTED(vote_ballot) */
+	bool decided;		/* chosen (value may still be missing) */
+};
+
+struct px_dedup {
+	u64 client_id;
+	u64 seq;		/* highest seq delivered */
+	u64 instance;		/* instance of that delivery */
+	u16 hnext;		/* hash chain */
+	u16 prev, next;		/* delivery order, oldest first */
+};
+
+struct px_learner {
+	struct px_config cfg;
+	u64 rng;
+	u32 nslots;		/* learner_slots */
+	u32 mask;		/* 2 * nslots - 1 */
+	struct px_lslot *slots;
+
+	u64 delivered;
+	u64 known;		/* highest instance known decided */
+	u64 last;		/* highest instance heard of */
+	u64 leader_ballot;	/* highest ballot of a HEARTBEAT or ACCEPT */
+
+	u64 next_status;
+	u64 stall_since;	/* progress or first sight of a gap */
+	u64 req_to;		/* end of the last requested range, 0: none */
+	u64 req_delivered;	/* delivered when that request was sent */
+	u8 req_dst;		/* whom it was sent to */
+
+	/* dedup table */
+	struct px_dedup *dd;
+	u16 *dd_hash;
+	u16 dd_used;
+	u16 dd_head, dd_tail;	/* oldest, newest */
+
+	struct px_ready out;
+	struct px_learner_stats stats;
+};
+
+static bool is_member(u32 members, u8 id)
+{
+	return id >= 1 && id < 32 && (members >> id & 1);
+}
+
+static struct px_lslot *lslot_at(const struct px_learner *l, u64 instance)
+{
+	return &l->slots[instance & l->mask];
+}
+
+static void lslot_reset(struct px_lslot *s, u64 instance)
+{
+	px_free(s->value);
+	px_memset(s, 0, sizeof(*s));
+	s->instance = instance;
+}
+
+/* Pending instance above delivered and within the window? */
+static bool in_window(const struct px_learner *l, u64 instance)
+{
+	return instance > l->delivered &&
+	       instance - l->delivered <= l->nslots;
+}
+
+/* The slot of a pending instance, claimed for it if needed. */
+static struct px_lslot *lslot_get(struct px_learner *l, u64 instance)
+{
+	struct px_lslot *s = lslot_at(l, instance);
+
+	/* Any other instance there is below the retained range. */
+	if (s->instance != instance)
+		lslot_reset(s, instance);
+	if (instance > l->last)
+		l->last = instance;
+	return s;
+}
+
+static u64 first_retained(const struct px_learner *l)
+{
+	return l->delivered >= l->nslots ? l->delivered - l->nslots + 1 : 1;
+}
+
+/* A well-formed batch with no flags set (flags are 0 on the wire). */
+static bool value_ok(const u8 *v, u32 len)
+{
+	struct px_batch_iter it;
+	struct px_cmd c;
+	int r;
+
+	if (px_batch_iter_init(&it, v, len))
+		return false;
+	while ((r = px_batch_next(&it, &c)) == 1)
+		if (c.dup)
+			return false;
+	return r == 0;
+}
+
+/* ------------------------------------------------------------------ dedup */
+
+static u32 dd_bucket(u64 client_id)
+{
+	return (u32)((client_id * 0x9E3779B97F4A7C15ull) >> 40) &
+	       (PX_DEDUP_HASH - 1);
+}
+
+static struct px_dedup *dd_find(struct px_learner *l, u64 client_id)
+{
+	u16 i;
+
+	for (i = l->dd_hash[dd_bucket(client_id)]; i != PX_DEDUP_NONE;
+	     i = l->dd[i].hnext)
+		if (l->dd[i].client_id == client_id)
+			return &l->dd[i];
+	return NULL;
+}
+
+static void dd_unlink_order(struct px_learner *l, u16 i)
+{
+	struct px_dedup *e = &l->dd[i];
+
+	if (e->prev != PX_DEDUP_NONE)
+		l->dd[e->prev].next = e->next;
+	else
+		l->dd_head = e->next;
+	if (e->next != PX_DEDUP_NONE)
+		l->dd[e->next].prev = e->prev;
+	else
+		l->dd_tail = e->prev;
+}
+
+static void dd_append_order(struct px_learner *l, u16 i)
+{
+	struct px_dedup *e = &l->dd[i];
+
+	e->prev = l->dd_tail;
+	e->next = PX_DEDUP_NONE;
+	if (l->dd_tail != PX_DEDUP_NONE)
+		l->dd[l->dd_tail].next = i;
+	else
+		l->dd_head = i;
+	l->dd_tail = i;
+}
+
+static void dd_unhash(struct px_learner *l, u16 i)
+{
+	u16 *pp = &l->dd_hash[dd_bucket(l->dd[i].client_id)];
+
+	while (*pp != PX_DEDUP_NONE) {
+		if (*pp == i) {
+			*pp = l->dd[i].hnext;
+			return;
+		}
+		pp = &l->dd[*pp].hnext;
+	}
+}
+
+/* true: (client_id, seq) was delivered already; else record it. */
+static bool dd_check(struct px_learner *l, u64 client_id, u64 seq,
+		     u64 instance)
+{
+	struct px_dedup *e = dd_find(l, client_id);
+	u16 i;
+
+	if (e) {
+		if (seq <= e->seq)
+			return true;
+		i = (u16)(e - l->dd);
+		dd_unlink_order(l, i);
+	} else {
+		if (l->dd_used < PX_DEDUP_CLIENTS) {
+			i = l->dd_used++;
+		} else {
+			/* Evict the client delivered longest ago. */
+			i = l->dd_head;
+			dd_unlink_order(l, i);
+			dd_unhash(l, i);
+			l->stats.evicted++;
+		}
+		e = &l->dd[i];
+		e->client_id = client_id;
+		e->hnext = l->dd_hash[dd_bucket(client_id)];
+		l->dd_hash[dd_bucket(client_id)] = i;
+	}
+	e->seq = seq;
+	e->instance = instance;
+	dd_append_order(l, i);
+	return false;
+}
+
+/* --------------------------------------------------------------- delivery */
+
+/* Flag retries in our copy of the value; count what is delivered. */
+static void deliver_one(struct px_learner *l, u64 instance,
+			struct px_lslot *s)
+{
+	struct px_batch_iter it;
+	struct px_cmd c;
+	bool dup;
+
+	l->stats.delivered_instances++;
+	if (px_batch_iter_init(&it, s->value, s->len))
+		return;	/* cannot happen: checked on the way in */
+	if (!it.left)
+		l->stats.noops++;
+	while (px_batch_next(&it, &c) == 1) {
+		u8 *flags = s->value + (c.data - s->value) - 4;
+
+		dup = dd_check(l, c.client_id, c.seq, instance);
+		px_put_be32(flags, dup ? PAXOS_CMD_F_DUP : 0);
+		if (dup)
+			l->stats.duplicates++;
+		else
+			l->stats.delivered_cmds++;
+	}
+}
+
+static void progress(struct px_learner *l, u64 now)
+{
+	struct px_lslot *s;
+	u64 before = l->delivered;
+
+	for (;;) {
+		s = lslot_at(l, l->delivered + 1);
+		if (s->instance != l->delivered + 1 || !s->decided ||
+		    !s->value)
+			break;
+		deliver_one(l, l->delivered + 1, s);
+		l->delivered++;
+	}
+	if (l->delivered != before) {
+		l->stall_since = now;
+		if (l->delivered > l->known)
+			l->known = l->delivered;
+		l->out.delivered = l->delivered;
+	}
+}
+
+/* Learn that @instance is decided (value known or not). */
+static void note_known(struct px_learner *l, u64 now, u64 instance)
+{
+	/* Stall timer runs from the first sight of a gap. */
+	if (l->known <= l->delivered && instance > l->delivered)
+		l->stall_since = now;
+	if (instance > l->known)
+		l->known = instance;
+	if (instance > l->last)
+		l->last = instance;
+}
+
+static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s)
+{
+	if (s->decided)
+		return;
+	if (px_popcount32(s->votes & l->cfg.members) <
+	    px_quorum(l->cfg.members))
+		return;
+	s->decided = true;
+	note_known(l, now, s->instance);
+	/* A value of an older ballot may differ from the chosen one. */
+	if (s->value && s->vballot < s->vote_ballot) {
+		px_free(s->value);
+		s->value = NULL;
+		s->len = 0;
+	}
+	/* Without a value: wait for one of the chosen ballot or above. */
+	if (!s->value)
+		s->vballot = s->vote_ballot;
+}
+
+/* ------------------------------------------------------------- catch-up */
+
+static u8 pick_peer(struct px_learner *l)
+{
+	u32 others = l->cfg.members & ~(1u << l->cfg.self);
+	u32 k, id;
+
+	if (!others)
+		return 0;
+	k = (u32)(px_rand_next(&l->rng) % (u64)px_popcount32(others));
+	for (id = 1; id < 32; id++) {
+		if (!(others >> id & 1))
+			continue;
+		if (!k--)
+			return (u8)id;
+	}
+	return 0;
+}
+
+/*
+ * Whom to ask: the peer of the last request if it helped, else the leader
+ * and a random peer in turn.
+ */
+static u8 gap_target(struct px_learner *l)
+{
+	u8 leader = px_ballot_node(l->leader_ballot);
+	bool leader_ok = is_member(l->cfg.members, leader) &&
+			 leader != l->cfg.self;
+
+	if (l->req_dst && l->delivered > l->req_delivered)
+		return l->req_dst;
+	if (leader_ok && l->req_dst != leader)
+		return leader;
+	return pick_peer(l);
+}
+
+static void request_gap(struct px_learner *l, u64 now)
+{
+	u64 from = l->delivered + 1;
+	u64 to = PX_MIN(l->known, l->delivered + l->nslots);
+	struct px_obuf *ob;
+	u8 dst = gap_target(l);
+
+	l->stall_since = now;
+	if (!dst || to < from)
+		return;
+	ob = px_ready_msg(&l->out, PAXOS_MSG_LEARN_REQ, dst, 0, from, 8);
+	if (!ob)
+		return;
+	px_put_be64(ob->body, to);
+	l->req_dst = dst;
+	l->req_to = to;
+	l->req_delivered = l->delivered;
+	l->stats.catchup_reqs++;
+}
+
+/* --------------------------------------------------------------- messages */
+
+static void take_leader(struct px_learner *l, u64 ballot)
+{
+	if (ballot > l->leader_ballot)
+		l->leader_ballot = ballot;
+}
+
+/* Store @value (copied) as the value of ballot @b for pending slot @s. */
+static int set_value(struct px_lslot *s, u64 b, const u8 *value, u32 len)
+{
+	u8 *copy = px_alloc(len);
+
+	if (!copy)
+		return -ENOMEM;
+	px_memcpy(copy, value, len);
+	px_free(s->value);
+	s->value = copy;
+	s->len = len;
+	s->vballot = b;
+	return 0;
+}
+
+static int on_accept(struct px_learner *l, u64 now, const struct px_msg *m)
+{
+	u64 b = m->ballot, i = m->instance, decided;
+	const u8 *value;
+	struct px_lslot *s;
+	u32 len;
+	int err;
+
+	if (m->len < 8 || m->len - 8 > l->cfg.max_value || !i ||
+	    px_ballot_node(b) != m->src)
+		return -EINVAL;
+	value = m->body + 8;
+	len = m->len - 8;
+	if (!value_ok(value, len))
+		return -EINVAL;
+	decided = px_get_be64(m->body);
+	take_leader(l, b);
+	if (decided > l->delivered)
+		note_known(l, now, decided);
+	if (i <= l->delivered)
+		return 0;
+	if (!in_window(l, i)) {
+		l->stats.ignored++;
+		return 0;
+	}
+	s = lslot_get(l, i);
+	if (s->decided) {
+		/* Votes came first: take the value of that ballot or above. */
+		if (s->value || b < s->vballot)
+			return 0;
+	} else if (s->value && b <= s->vballot) {
+		return 0;
+	}
+	err = set_value(s, b, value, len);
+	if (err)
+		return err;
+	check_decided(l, now, s);
+	progress(l, now);
+	return 0;
+}
+
+static int on_accepted(struct px_learner *l, u64 now, const struct px_msg *m)
+{
+	u64 b = m->ballot, i = m->instance;
+	struct px_lslot *s;
+
+	if (m->len || !i || !is_member(l->cfg.members, m->src) || !b)
+		return -EINVAL;
+	if (i <= l->delivered)
+		return 0;
+	if (!in_window(l, i)) {
+		l->stats.ignored++;
+		return 0;
+	}
+	s = lslot_get(l, i);
+	if (s->decided || b < s->vote_ballot)
+		return 0;
+	if (b > s->vote_ballot) {
+		s->vote_ballot = b;
+		s->votes = 0;
+	}
+	s->votes |= 1u << m->src;
+	check_decided(l, now, s);
+	progress(l, now);
+	return 0;
+}
+
+static int on_chosen(struct px_learner *l, u64 now, const struct px_msg *m)
+{
+	u64 i = m->instance;
+	struct px_lslot *s;
+	int err;
+
+	if (!i || m->len > l->cfg.max_value || !value_ok(m->body, m->len))
+		return -EINVAL;
+	if (i <= l->delivered)
+		return 0;
+	if (!in_window(l, i)) {
+		l->stats.ignored++;
+		return 0;
+	}
+	s = lslot_get(l, i);
+	if (!(s->decided && s->value)) {
+		err = set_value(s, m->ballot, m->body, m->len);
+		if (err)
+			return err;
+		s->decided = true;
+		note_known(l, now, i);
+	}
+	progress(l, now);
+	/* Catching up: ask for the next range once this one is in. */
+	if (l->req_to && l->delivered >= l->req_to &&
+	    l->known > l->delivered)
+		request_gap(l, now);
+	return 0;
+}
+
+static int on_heartbeat(struct px_learner *l, u64 now, const struct px_msg *m)
+{
+	u64 decided;
+
+	if (m->len != 16 || px_ballot_node(m->ballot) != m->src)
+		return -EINVAL;
+	decided = px_get_be64(m->body);
+	if (px_get_be64(m->body + 8) > decided)
+		return -EINVAL;
+	take_leader(l, m->ballot);
+	if (decided > l->delivered)
+		note_known(l, now, decided);
+	return 0;
+}
+
+/* Answer with CHOSEN for the retained delivered instances in [from, to]. */
+static int on_learn_req(struct px_learner *l, const struct px_msg *m)
+{
+	u64 from = m->instance, to, i;
+	u32 n = 0, bytes = 0;
+	struct px_batch_iter it;
+	struct px_lslot *s;
+	struct px_obuf *ob;
+	struct px_cmd c;
+
+	if (m->len != 8 || !from)
+		return -EINVAL;
+	to = px_get_be64(m->body);
+	if (to < from)
+		return -EINVAL;
+	if (m->src == l->cfg.self)
+		return 0;
+	from = PX_MAX(from, first_retained(l));
+	to = PX_MIN(to, l->delivered);
+	for (i = from; i <= to && n < PX_LEARN_REPLY_MAX; i++) {
+		s = lslot_at(l, i);
+		if (s->instance != i || !s->value)
+			break;
+		if (n && bytes + s->len > PX_LEARN_REPLY_BYTES)
+			break;
+		ob = px_ready_msg(&l->out, PAXOS_MSG_CHOSEN, m->src,
+				  s->vballot, i, s->len);
+		if (!ob)
+			return -ENOMEM;
+		px_memcpy(ob->body, s->value, s->len);
+		/* Our copy flags retries; on the wire flags are 0. */
+		if (!px_batch_iter_init(&it, ob->body, ob->len))
+			while (px_batch_next(&it, &c) == 1)
+				px_put_be32(ob->body + (c.data - ob->body) - 4,
+					    0);
+		n++;
+		bytes += s->len;
+		l->stats.catchup_served++;
+	}
+	return 0;
+}
+
+static int on_status(struct px_learner *l, u64 now, const struct px_msg *m)
+{
+	/* A peer delivered up to there: all of it is decided. */
+	if (m->len)
+		return -EINVAL;
+	if (m->src != l->cfg.self && m->instance > l->delivered)
+		note_known(l, now, m->instance);
+	return 0;
+}
+
+int px_learner_step(struct px_learner *l, u64 now, const struct px_msg *m)
+{
+	if (m->len && !m->body)
+		return -EINVAL;
+	switch (m->type) {
+	case PAXOS_MSG_ACCEPT:
+		return on_accept(l, now, m);
+	case PAXOS_MSG_ACCEPTED:
+		return on_accepted(l, now, m);
+	case PAXOS_MSG_CHOSEN:
+		return on_chosen(l, now, m);
+	case PAXOS_MSG_HEARTBEAT:
+		return on_heartbeat(l, now, m);
+	case PAXOS_MSG_LEARN_REQ:
+		return on_learn_req(l, m);
+	case PAXOS_MSG_STATUS:
+		return on_status(l, now, m);
+	default:
+		return 0;	/* not for the learner */
+	}
+}
+
+void px_learner_tick(struct px_learner *l, u64 now)
+{
+	if (now >= l->next_status) {
+		px_ready_msg(&l->out, PAXOS_MSG_STATUS, PAXOS_NODE_ALL, 0,
+			     l->delivered, 0);
+		l->next_status = now + l->cfg.heartbeat_us;
+	}
+	if (l->known > l->delivered &&
+	    now >= l->stall_since + l->cfg.catchup_us)
+		request_gap(l, now);
+}
+
+u64 px_learner_next_deadline(const struct px_learner *l)
+{
+	u64 t = l->next_status;
+
+	if (l->known > l->delivered)
+		t = PX_MIN(t, l->stall_since + l->cfg.catchup_us);
+	return t;
+}
+
+struct px_ready *px_learner_ready(struct px_learner *l)
+{
+	l->out.delivered = l->delivered;
+	return &l->out;
+}
+
+void px_learner_info(const struct px_learner *l, struct px_learner_info *i)
+{
+	const struct px_lslot *s;
+	u64 c = l->delivered;
+
+	for (;;) {
+		s = lslot_at(l, c + 1);
+		if (s->instance != c + 1 || !s->decided ||
+		    c + 1 - l->delivered > l->nslots)
+			break;
+		c++;
+	}
+	i->first = first_retained(l);
+	i->last = PX_MAX(l->last, l->known);
+	i->committed = c;
+	i->delivered = l->delivered;
+	i->stats = l->stats;
+}
+
+const u8 *px_learner_value(const struct px_learner *l, u64 instance,
+			   u32 *len, bool *gone)
+{
+	const struct px_lslot *s;
+
+	if (gone)
+		*gone = false;
+	if (instance > l->delivered)
+		return NULL;
+	s = lslot_at(l, instance);
+	if (!instance || instance < first_retained(l) ||
+	    s->instance != instance || !s->value) {
+		if (gone)
+			*gone = true;
+		return NULL;
+	}
+	if (len)
+		*len = s->len;
+	return s->value;
+}
+
+/* -------------------------------------------------------------- lifetime */
+
+struct px_learner *px_learner_create(const struct px_config *cfg, u64 now)
+{
+	struct px_learner *l;
+	size_t sz;
+	u32 i;
+
+	if (px_config_check(cfg, NULL))
+		return NULL;
+	l = px_alloc(sizeof(*l));
+	if (!l)
+		return NULL;
+	px_memset(l, 0, sizeof(*l));
+	l->cfg = *cfg;
+	l->rng = cfg->seed ^ 0x6C6561726E6572ull;	/* "learner" */
+	l->nslots = cfg->learner_slots;
+	l->mask = 2 * cfg->learner_slots - 1;
+	px_ready_init(&l->out);
+
+	sz = (size_t)2 * l->nslots * sizeof(*l->slots);
+	l->slots = px_alloc(sz);
+	l->dd = px_alloc(PX_DEDUP_CLIENTS * sizeof(*l->dd));
+	l->dd_hash = px_alloc(PX_DEDUP_HASH * sizeof(*l->dd_hash));
+	if (!l->slots || !l->dd || !l->dd_hash) {
+		px_free(l->slots);
+		px_free(l->dd);
+		px_free(l->dd_hash);
+		px_free(l);
+		return NULL;
+	}
+	px_memset(l->slots, 0, sz);
+	for (i = 0; i < PX_DEDUP_HASH; i++)
+		l->dd_hash[i] = PX_DEDUP_NONE;
+	l->dd_head = PX_DEDUP_NONE;
+	l->dd_tail = PX_DEDUP_NONE;
+
+	l->next_status = now + cfg->heartbeat_us;
+	l->stall_since = now;
+	return l;
+}
+
+void px_learner_destroy(struct px_learner *l)
+{
+	u32 i;
+
+	if (!l)
+		return;
+	for (i = 0; i <= l->mask; i++)
+		px_free(l->slots[i].value);
+	px_free(l->slots);
+	px_free(l->dd);
+	px_free(l->dd_hash);
+	px_ready_free(&l->out);
+	px_free(l);
+}
