@@ -1,0 +1,1093 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Unit tests for the proposer, driven only through the public API: events in
+ * (propose, step, tick), messages out of px_proposer_ready(), decoded here.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "../../kmod/core/px.h"
+#include "../../kmod/core/px_wire.h"
+
+#define NODES3	(1u << 1 | 1u << 2 | 1u << 3)
+#define ELECT	100000u
+#define RETX	20000u
+#define HBEAT	10000u
+#define DELAY	1000u
+
+/* A message taken from the proposer's ready queue, body copied. */
+struct tmsg {
+	u8 type, dst;
+	u64 ballot, instance;
+	u32 len;
+	u8 body[70000];
+};
+
+static struct tmsg out[64];
+
+static void cfg3(struct px_config *c, u8 self, u32 members)
+{
+	px_config_default(c, self, members);
+	c->window = 8;
+	c->batch_bytes = 4096;
+	c->batch_delay_us = DELAY;
+	c->heartbeat_us = HBEAT;
+	c->election_us = ELECT;
+	c->retransmit_us = RETX;
+	c->queue_bytes = 1 << 20;
+	c->max_value = 1 << 20;
+	c->seed = 42;
+}
+
+/* Take every message the proposer queued; returns how many. */
+static int drain(struct px_proposer *p)
+{
+	struct px_ready rd;
+	struct px_obuf *o;
+	int n = 0;
+
+	px_ready_take(px_proposer_ready(p), &rd);
+	for (o = rd.msgs; o; o = o->next) {
+		if (n < (int)PX_ARRAY_SIZE(out)) {
+			out[n].type = o->type;
+			out[n].dst = o->dst;
+			out[n].ballot = o->ballot;
+			out[n].instance = o->instance;
+			out[n].len = o->len;
+			if (o->len <= sizeof(out[n].body))
+				memcpy(out[n].body, o->body, o->len);
+		}
+		n++;
+	}
+	px_ready_free(&rd);
+	return n;
+}
+
+static int count_type(int n, u8 type)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n && i < (int)PX_ARRAY_SIZE(out); i++)
+		c += out[i].type == type;
+	return c;
+}
+
+static struct tmsg *find(int n, u8 type, u64 instance)
+{
+	int i;
+
+	for (i = 0; i < n && i < (int)PX_ARRAY_SIZE(out); i++)
+		if (out[i].type == type && out[i].instance == instance)
+			return &out[i];
+	return NULL;
+}
+
+static struct tmsg *find_type(int n, u8 type)
+{
+	int i;
+
+	for (i = 0; i < n && i < (int)PX_ARRAY_SIZE(out); i++)
+		if (out[i].type == type)
+			return &out[i];
+	return NULL;
+}
+
+static int step(struct px_proposer *p, u64 now, u8 type, u8 src, u64 ballot,
+		u64 instance, const u8 *body, u32 len)
+{
+	struct px_msg m = {
+		.type = type, .src = src, .dst = PAXOS_NODE_ALL,
+		.ballot = ballot, .instance = instance, .body = body, .len = len,
+	};
+
+	return px_proposer_step(p, now, &m);
+}
+
+static void info(struct px_proposer *p, struct px_proposer_info *i)
+{
+	px_proposer_info(p, i);
+}
+
+/* --- body builders ------------------------------------------------------ */
+
+struct entry {
+	u64 inst, vballot;
+	const u8 *value;
+	u32 len;
+};
+
+static u32 promise_body(u8 *b, u64 trim, u64 highest, const struct entry *e,
+			u32 n)
+{
+	u8 *q = b + 20;
+	u32 i;
+
+	px_put_be64(b, trim);
+	px_put_be64(b + 8, highest);
+	px_put_be32(b + 16, n);
+	for (i = 0; i < n; i++) {
+		px_put_be64(q, e[i].inst);
+		px_put_be64(q + 8, e[i].vballot);
+		px_put_be32(q + 16, e[i].len);
+		memcpy(q + 20, e[i].value, e[i].len);
+		q += 20 + e[i].len;
+	}
+	return q - b;
+}
+
+/* A one-command batch value. */
+static u32 value1(u8 *b, u64 client, u64 seq, const char *data)
+{
+	u32 len = strlen(data);
+
+	px_put_be32(b, 1);
+	px_put_be64(b + 4, client);
+	px_put_be64(b + 12, seq);
+	px_put_be32(b + 20, len);
+	px_put_be32(b + 24, 0);
+	memcpy(b + 28, data, len);
+	return 28 + len;
+}
+
+static u8 hb_body[16];
+
+static const u8 *heartbeat_body(u64 decided, u64 trim)
+{
+	px_put_be64(hb_body, decided);
+	px_put_be64(hb_body + 8, trim);
+	return hb_body;
+}
+
+/* --- batch decoding ------------------------------------------------------ */
+
+struct tcmd {
+	u64 client, seq;
+	u32 len;
+	const u8 *data;
+};
+
+/* Decode a batch value; number of commands, -1 if malformed. */
+static int decode_batch(const u8 *v, u32 len, struct tcmd *c, int max)
+{
+	u32 n, i, off = 4;
+
+	if (len < 4)
+		return -1;
+	n = px_get_be32(v);
+	for (i = 0; i < n; i++) {
+		u32 clen;
+
+		if (off + 24 > len)
+			return -1;
+		clen = px_get_be32(v + off + 16);
+		if (px_get_be32(v + off + 20) != 0 || off + 24 + clen > len)
+			return -1;
+		if ((int)i < max) {
+			c[i].client = px_get_be64(v + off);
+			c[i].seq = px_get_be64(v + off + 8);
+			c[i].len = clen;
+			c[i].data = v + off + 24;
+		}
+		off += 24 + clen;
+	}
+	return off == len ? (int)n : -1;
+}
+
+/* The value carried by an ACCEPT (after be64 decided). */
+static int accept_cmds(const struct tmsg *m, struct tcmd *c, int max)
+{
+	if (!m || m->len < 8)
+		return -1;
+	return decode_batch(m->body + 8, m->len - 8, c, max);
+}
+
+static bool accept_is_noop(const struct tmsg *m)
+{
+	return m && m->len == 12 && px_get_be32(m->body + 8) == 0;
+}
+
+/* --- scenarios ------------------------------------------------------------ */
+
+/* Run an election for @p at/after @now; returns the time it happened. */
+static u64 campaign(struct px_proposer *p, u64 now)
+{
+	u64 t = px_proposer_next_deadline(p);
+
+	if (t < now)
+		t = now;
+	px_proposer_tick(p, t);
+	return t;
+}
+
+/* Make node 1 of three leader with empty promises from 1 and 2. */
+static struct px_proposer *make_leader(struct px_config *c, u64 *now)
+{
+	struct px_proposer *p = px_proposer_create(c, 0);
+	struct px_proposer_info i;
+	u8 body[20];
+	u32 len = promise_body(body, 0, 0, NULL, 0);
+	u64 t;
+
+	t = campaign(p, 0);
+	info(p, &i);
+	step(p, t, PAXOS_MSG_PROMISE, 1, i.ballot, 1, body, len);
+	step(p, t, PAXOS_MSG_PROMISE, 2, i.ballot, 1, body, len);
+	drain(p);
+	*now = t;
+	return p;
+}
+
+static void ack(struct px_proposer *p, u64 now, u64 ballot, u64 inst,
+		u8 a, u8 b)
+{
+	step(p, now, PAXOS_MSG_ACCEPTED, a, ballot, inst, NULL, 0);
+	step(p, now, PAXOS_MSG_ACCEPTED, b, ballot, inst, NULL, 0);
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+static void test_election_prepare(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t;
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 1000);
+	CHECK(p);
+	t = px_proposer_next_deadline(p);
+	CHECK(t >= 1000 + ELECT && t < 1000 + 2 * ELECT);
+	px_proposer_tick(p, t - 1);
+	CHECK_EQ(drain(p), 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_FOLLOWER);
+
+	px_proposer_tick(p, t);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
+	CHECK_EQ(out[0].dst, PAXOS_NODE_ALL);
+	CHECK_EQ(out[0].ballot, px_ballot_make(1, 1));
+	CHECK_EQ(out[0].instance, 1);
+	CHECK_EQ(out[0].len, 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_CANDIDATE);
+	CHECK_EQ(i.ballot, px_ballot_make(1, 1));
+	CHECK_EQ(i.leader, 0);
+	CHECK_EQ(i.stats.elections, 1);
+
+	/* PREPARE is retransmitted every retransmit_us while candidate. */
+	CHECK_EQ(px_proposer_next_deadline(p), t + RETX);
+	px_proposer_tick(p, t + RETX - 1);
+	CHECK_EQ(drain(p), 0);
+	px_proposer_tick(p, t + RETX);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
+	CHECK_EQ(out[0].ballot, px_ballot_make(1, 1));
+	px_proposer_destroy(p);
+}
+
+static void test_election_after_leader(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t, b3 = px_ballot_make(5, 3);
+
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 0);
+	/* A leader's heartbeat: follow it, learn decided, reset the timer. */
+	CHECK_EQ(step(p, 50000, PAXOS_MSG_HEARTBEAT, 3, b3, 13,
+		      heartbeat_body(12, 7), 16), 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_FOLLOWER);
+	CHECK_EQ(i.leader, 3);
+	CHECK_EQ(i.leader_ballot, b3);
+	CHECK_EQ(i.decided, 12);
+	t = px_proposer_next_deadline(p);
+	CHECK(t >= 50000 + ELECT && t < 50000 + 2 * ELECT);
+	/* A lower ballot does not count as the leader. */
+	step(p, 60000, PAXOS_MSG_HEARTBEAT, 2, px_ballot_make(4, 2), 13,
+	     heartbeat_body(20, 0), 16);
+	info(p, &i);
+	CHECK_EQ(i.leader, 3);
+	CHECK_EQ(i.decided, 12);
+	CHECK_EQ(px_proposer_next_deadline(p), t);
+
+	/* Silence: campaign with round 6, from decided + 1. */
+	px_proposer_tick(p, t);
+	CHECK_EQ(drain(p), 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
+	CHECK_EQ(out[0].ballot, px_ballot_make(6, 1));
+	CHECK_EQ(out[0].instance, 13);
+	px_proposer_destroy(p);
+}
+
+static void test_timer_reset_by_heartbeat(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	u64 b2 = px_ballot_make(1, 2), t;
+	int k;
+
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 0);
+	/* Heartbeats every 50 ms for a second: never a PREPARE. */
+	for (k = 1; k <= 20; k++) {
+		t = k * 50000ull;
+		step(p, t, PAXOS_MSG_HEARTBEAT, 2, b2, 1,
+		     heartbeat_body(0, 0), 16);
+		px_proposer_tick(p, t + 49999);
+		CHECK_EQ(drain(p), 0);
+	}
+	/* ACCEPTED for the leader's ballot also shows it alive. */
+	step(p, 1100000, PAXOS_MSG_ACCEPTED, 3, b2, 1, NULL, 0);
+	CHECK(px_proposer_next_deadline(p) >= 1100000 + ELECT);
+	px_proposer_destroy(p);
+}
+
+static void test_promise_quorum_adopts(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 va[64], vb[64], vc[64], body[512];
+	struct entry e2[2], e3[1];
+	struct tcmd cmd[4];
+	u32 la, lb, lc, len;
+	u64 t, b;
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 0);
+	t = campaign(p, 0);
+	drain(p);
+	b = px_ballot_make(1, 1);
+	la = value1(va, 7, 1, "aaaa");
+	lb = value1(vb, 7, 2, "bbbb");
+	lc = value1(vc, 8, 1, "cccc");
+	/* Acceptor 2: instance 1 (old ballot) and 3. */
+	e2[0] = (struct entry){ 1, px_ballot_make(0, 2), va, la };
+	e2[1] = (struct entry){ 3, px_ballot_make(0, 2), vb, lb };
+	/* Acceptor 3: instance 1 in a higher ballot; highest 4 (a hole). */
+	e3[0] = (struct entry){ 1, px_ballot_make(0, 3), vc, lc };
+
+	len = promise_body(body, 0, 3, e2, 2);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), 0);
+	/* Counted once: a duplicate is not a quorum. */
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), 0);
+	/* Wrong ballot or wrong from: ignored. */
+	len = promise_body(body, 0, 4, e3, 1);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 3, b + 0x100, 1, body, len), 0);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 3, b, 2, body, len), 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_CANDIDATE);
+	CHECK_EQ(drain(p), 0);
+
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 3, b, 1, body, len), 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	CHECK_EQ(i.leader, 1);
+	CHECK_EQ(i.decided, 0);
+	CHECK_EQ(i.next, 5);
+	n = drain(p);
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 4);
+	CHECK_EQ(count_type(n, PAXOS_MSG_HEARTBEAT), 1);
+	/* Instance 1: the value with the highest vballot (acceptor 3's). */
+	CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 1), cmd, 4), 1);
+	CHECK_EQ(cmd[0].client, 8);
+	CHECK_EQ(cmd[0].seq, 1);
+	CHECK(cmd[0].len == 4 && !memcmp(cmd[0].data, "cccc", 4));
+	CHECK(accept_is_noop(find(n, PAXOS_MSG_ACCEPT, 2)));
+	CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 3), cmd, 4), 1);
+	CHECK_EQ(cmd[0].seq, 2);
+	CHECK(!memcmp(cmd[0].data, "bbbb", 4));
+	CHECK(accept_is_noop(find(n, PAXOS_MSG_ACCEPT, 4)));
+	CHECK(!find(n, PAXOS_MSG_ACCEPT, 5));
+	/* All in our ballot, to everyone, decided 0 so far; in order. */
+	for (n = 0; n < 5; n++) {
+		if (out[n].type != PAXOS_MSG_ACCEPT)
+			continue;
+		CHECK_EQ(out[n].ballot, b);
+		CHECK_EQ(out[n].dst, PAXOS_NODE_ALL);
+		CHECK_EQ(px_get_be64(out[n].body), 0);
+	}
+	CHECK(find(5, PAXOS_MSG_ACCEPT, 1) < find(5, PAXOS_MSG_ACCEPT, 4));
+	info(p, &i);
+	CHECK_EQ(i.stats.noops, 2);
+	CHECK_EQ(i.stats.instances, 4);
+
+	/* Late promises are ignored; new commands go after the recovery. */
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 1, b, 1, body, len), 0);
+	CHECK_EQ(drain(p), 0);
+	CHECK_EQ(px_proposer_propose(p, t, 9, 1, "new", 3), 0);
+	CHECK_EQ(drain(p), 0);		/* busy: waits for the delay */
+	px_proposer_tick(p, t + DELAY);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].instance, 5);
+	px_proposer_destroy(p);
+}
+
+static void test_promise_trim_skips(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 va[64], vb[64], body[512];
+	struct entry e[2];
+	struct tcmd cmd[2];
+	u64 t, b;
+	u32 len;
+	int n;
+
+	cfg3(&c, 2, NODES3);
+	p = px_proposer_create(&c, 0);
+	t = campaign(p, 0);
+	drain(p);
+	b = px_ballot_make(1, 2);
+	e[0] = (struct entry){ 3, 0x101, va, value1(va, 1, 1, "old") };
+	e[1] = (struct entry){ 6, 0x101, vb, value1(vb, 1, 2, "six") };
+	len = promise_body(body, 5, 7, e, 2);
+	step(p, t, PAXOS_MSG_PROMISE, 1, b, 1, body, len);
+	len = promise_body(body, 2, 0, NULL, 0);
+	step(p, t, PAXOS_MSG_PROMISE, 3, b, 1, body, len);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	CHECK_EQ(i.decided, 5);
+	CHECK_EQ(i.next, 8);
+	n = drain(p);
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 2);
+	CHECK(!find(n, PAXOS_MSG_ACCEPT, 3));
+	CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 6), cmd, 2), 1);
+	CHECK(!memcmp(cmd[0].data, "six", 3));
+	CHECK(accept_is_noop(find(n, PAXOS_MSG_ACCEPT, 7)));
+	CHECK_EQ(px_get_be64(find(n, PAXOS_MSG_ACCEPT, 6)->body), 5);
+	px_proposer_destroy(p);
+}
+
+static void test_promise_keeps_higher(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	u8 vx[64], vy[64], body[256];
+	struct entry e;
+	struct tcmd cmd[2];
+	u64 t, b = px_ballot_make(1, 3);
+	u32 len;
+	int n;
+
+	cfg3(&c, 3, NODES3);
+	p = px_proposer_create(&c, 0);
+	t = campaign(p, 0);
+	drain(p);
+	/* The higher vballot arrives first and must not be replaced. */
+	e = (struct entry){ 1, 5, vx, value1(vx, 1, 1, "X") };
+	len = promise_body(body, 0, 1, &e, 1);
+	step(p, t, PAXOS_MSG_PROMISE, 3, b, 1, body, len);
+	e = (struct entry){ 1, 4, vy, value1(vy, 1, 2, "Y") };
+	len = promise_body(body, 0, 1, &e, 1);
+	step(p, t, PAXOS_MSG_PROMISE, 1, b, 1, body, len);
+	n = drain(p);
+	CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 1), cmd, 2), 1);
+	CHECK_EQ(cmd[0].seq, 1);
+	CHECK_EQ(cmd[0].data[0], 'X');
+	px_proposer_destroy(p);
+}
+
+static void test_malformed_promise(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 va[64], body[512];
+	struct entry e[1];
+	u64 t, b = px_ballot_make(1, 1);
+	u32 len;
+
+	cfg3(&c, 1, NODES3);
+	c.max_value = 1024;
+	p = px_proposer_create(&c, 0);
+	t = campaign(p, 0);
+	drain(p);
+	e[0] = (struct entry){ 1, 0x102, va, value1(va, 1, 1, "x") };
+	len = promise_body(body, 0, 1, e, 1);
+
+	/* Truncated header, truncated entry, trailing garbage. */
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, 19), -EINVAL);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len - 1),
+		 -EINVAL);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len + 1),
+		 -EINVAL);
+	/* Count claims more entries than the body holds. */
+	px_put_be32(body + 16, 1000000);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), -EINVAL);
+	px_put_be32(body + 16, 1);
+	/* An entry length beyond max_value (and beyond the body). */
+	px_put_be32(body + 36, 4096);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), -EINVAL);
+	px_put_be32(body + 36, 0xffffffff);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), -EINVAL);
+	/* NULL body with a length. */
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, NULL, 20), -EINVAL);
+
+	/* None of them counted: 3's promise alone is no quorum. */
+	len = promise_body(body, 0, 1, e, 1);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 3, b, 1, body, len), 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_CANDIDATE);
+	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	px_proposer_destroy(p);
+}
+
+static void test_nack_steps_down(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	struct tcmd cmd[4];
+	u64 t, b2 = px_ballot_make(3, 2);
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	p = make_leader(&c, &t);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	/* Two in flight, then a command that waits for the batch delay. */
+	CHECK_EQ(px_proposer_propose(p, t, 5, 1, "one", 3), 0);
+	CHECK_EQ(px_proposer_propose(p, t, 5, 2, "two", 3), 0);
+	CHECK_EQ(drain(p), 1);
+	/* A stale NACK changes nothing. */
+	step(p, t, PAXOS_MSG_NACK, 2, px_ballot_make(0, 2), 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+
+	step(p, t + 1, PAXOS_MSG_NACK, 3, b2, 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_FOLLOWER);
+	CHECK_EQ(i.leader, 2);
+	CHECK_EQ(i.stats.nacks, 2);
+	CHECK_EQ(i.queued_bytes, 0);
+	/* The queued command goes to the new leader. */
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_FORWARD);
+	CHECK_EQ(out[0].dst, 2);
+	CHECK_EQ(decode_batch(out[0].body, out[0].len, cmd, 4), 1);
+	CHECK_EQ(cmd[0].seq, 2);
+	/* The abandoned instance is not retransmitted. */
+	px_proposer_tick(p, t + RETX + 1);
+	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+	/* Next campaign goes above the ballot that deposed us. */
+	px_proposer_tick(p, px_proposer_next_deadline(p));
+	CHECK_EQ(drain(p), 1);
+	CHECK_EQ(out[0].ballot, px_ballot_make(4, 1));
+	px_proposer_destroy(p);
+}
+
+static void test_candidate_nack_and_heartbeat(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t;
+
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 0);
+	t = campaign(p, 0);
+	drain(p);
+	/* A rival candidate's NACK. */
+	step(p, t, PAXOS_MSG_NACK, 2, px_ballot_make(2, 3), 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_FOLLOWER);
+	CHECK_EQ(i.leader, 3);
+	/* No PREPARE retransmission once a follower. */
+	px_proposer_tick(p, t + RETX);
+	CHECK_EQ(drain(p), 0);
+
+	/* A leader with a higher ballot deposes us as leader too. */
+	px_proposer_destroy(p);
+	p = make_leader(&c, &t);
+	step(p, t, PAXOS_MSG_HEARTBEAT, 1, px_ballot_make(1, 1), 1,
+	     heartbeat_body(0, 0), 16);	/* our own: ignored */
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	step(p, t, PAXOS_MSG_HEARTBEAT, 3, px_ballot_make(2, 3), 1,
+	     heartbeat_body(0, 0), 16);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_FOLLOWER);
+	CHECK_EQ(i.leader, 3);
+	CHECK_EQ(i.leader_ballot, px_ballot_make(2, 3));
+	CHECK_EQ(step(p, t, PAXOS_MSG_HEARTBEAT, 3, px_ballot_make(2, 3), 1,
+		      hb_body, 15), -EINVAL);
+	px_proposer_destroy(p);
+}
+
+static void test_window_and_slide(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t, b = px_ballot_make(1, 1);
+	int k, n;
+
+	cfg3(&c, 1, NODES3);
+	c.window = 4;
+	c.batch_bytes = 4 + 24 + 8;	/* one 8-byte command fills a batch */
+	p = make_leader(&c, &t);
+	for (k = 1; k <= 7; k++)
+		CHECK_EQ(px_proposer_propose(p, t, 1, k, "12345678", 8), 0);
+	n = drain(p);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 4);
+	CHECK(find(n, PAXOS_MSG_ACCEPT, 4) && !find(n, PAXOS_MSG_ACCEPT, 5));
+	info(p, &i);
+	CHECK_EQ(i.next, 5);
+	CHECK_EQ(i.queued_bytes, 3 * 32);
+	/* Even after the batch delay: the window is full. */
+	px_proposer_tick(p, t + DELAY);
+	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+
+	/* Instance 2 chosen out of order: no slide yet. */
+	ack(p, t, b, 2, 2, 3);
+	info(p, &i);
+	CHECK_EQ(i.decided, 0);
+	CHECK_EQ(drain(p), 0);
+	/* One vote, twice from the same acceptor: not chosen. */
+	ack(p, t, b, 1, 3, 3);
+	info(p, &i);
+	CHECK_EQ(i.decided, 0);
+	/* Wrong ballot: ignored. */
+	step(p, t, PAXOS_MSG_ACCEPTED, 2, b - 0x100, 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.decided, 0);
+	/* Our own acceptor's vote makes the quorum: 1 and 2 decided. */
+	step(p, t, PAXOS_MSG_ACCEPTED, 1, b, 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.decided, 2);
+	CHECK_EQ(i.next, 7);
+	n = drain(p);
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 2);
+	CHECK(find(n, PAXOS_MSG_ACCEPT, 5) && find(n, PAXOS_MSG_ACCEPT, 6));
+	CHECK_EQ(px_get_be64(find(n, PAXOS_MSG_ACCEPT, 5)->body), 2);
+	/* Votes for decided instances are ignored. */
+	ack(p, t, b, 1, 2, 3);
+	info(p, &i);
+	CHECK_EQ(i.decided, 2);
+	ack(p, t, b, 3, 2, 3);
+	ack(p, t, b, 4, 2, 3);
+	info(p, &i);
+	CHECK_EQ(i.decided, 4);
+	CHECK_EQ(i.next, 8);
+	CHECK_EQ(i.queued_bytes, 0);
+	CHECK_EQ(i.stats.batches, 7);
+	CHECK_EQ(i.stats.cmds, 7);
+	px_proposer_destroy(p);
+}
+
+static void test_retransmit(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t, b = px_ballot_make(1, 1);
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	c.batch_bytes = 4 + 24 + 1;
+	c.heartbeat_us = 10 * RETX;
+	p = make_leader(&c, &t);
+	px_proposer_propose(p, t, 1, 1, "a", 1);
+	px_proposer_propose(p, t + 10, 1, 2, "b", 1);
+	px_proposer_propose(p, t + 20, 1, 3, "c", 1);
+	CHECK_EQ(drain(p), 3);
+	ack(p, t + 30, b, 2, 2, 3);
+	CHECK_EQ(px_proposer_next_deadline(p), t + RETX);
+	px_proposer_tick(p, t + RETX - 1);
+	CHECK_EQ(drain(p), 0);
+	px_proposer_tick(p, t + RETX + 20);
+	n = drain(p);
+	/* 1 and 3 again (2 is chosen), with the same value and ballot. */
+	CHECK_EQ(n, 2);
+	CHECK(find(n, PAXOS_MSG_ACCEPT, 1) && find(n, PAXOS_MSG_ACCEPT, 3));
+	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->ballot, b);
+	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->len, 8 + 4 + 24 + 1);
+	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->body[8 + 28], 'c');
+	info(p, &i);
+	CHECK_EQ(i.stats.retransmits, 2);
+	CHECK_EQ(px_proposer_next_deadline(p), t + 2 * RETX + 20);
+	px_proposer_destroy(p);
+}
+
+static void test_batching(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	struct tcmd cmd[8];
+	static u8 big[300];
+	u64 t;
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	c.batch_bytes = 100;		/* 4 + 2 x 34 fits, 3 do not */
+	p = make_leader(&c, &t);
+	/* Idle pipeline: the first command goes at once, alone. */
+	CHECK_EQ(px_proposer_propose(p, t, 1, 1, "0123456789", 10), 0);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 1);
+
+	/* Busy: commands wait for the batch delay ... */
+	CHECK_EQ(px_proposer_propose(p, t + 100, 1, 2, "0123456789", 10), 0);
+	CHECK_EQ(px_proposer_propose(p, t + 200, 2, 1, "abcdefghij", 10), 0);
+	CHECK_EQ(drain(p), 0);
+	CHECK_EQ(px_proposer_next_deadline(p), t + 100 + DELAY);
+	px_proposer_tick(p, t + 100 + DELAY - 1);
+	CHECK_EQ(drain(p), 0);
+	px_proposer_tick(p, t + 100 + DELAY);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].instance, 2);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 2);
+	CHECK_EQ(cmd[0].client, 1);
+	CHECK_EQ(cmd[0].seq, 2);
+	CHECK_EQ(cmd[1].client, 2);
+	CHECK(cmd[1].len == 10 && !memcmp(cmd[1].data, "abcdefghij", 10));
+
+	/* ... or until batch_bytes are queued: cut 2, keep the third. */
+	t += 5000;
+	px_proposer_propose(p, t, 3, 1, "0123456789", 10);
+	px_proposer_propose(p, t, 3, 2, "0123456789", 10);
+	CHECK_EQ(drain(p), 0);
+	px_proposer_propose(p, t, 3, 3, "0123456789", 10);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 2);
+	CHECK_EQ(cmd[1].seq, 2);
+	CHECK(out[0].len <= 8 + 100);
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, 34);
+
+	/* A command bigger than batch_bytes goes alone. */
+	px_proposer_propose(p, t, 4, 1, big, sizeof(big));
+	n = drain(p);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 1);
+	CHECK_EQ(cmd[0].client, 3);
+	CHECK_EQ(accept_cmds(&out[1], cmd, 8), 1);
+	CHECK_EQ(cmd[0].client, 4);
+	CHECK_EQ(cmd[0].len, sizeof(big));
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, 0);
+	CHECK_EQ(i.stats.batches, 5);
+	CHECK_EQ(i.stats.cmds, 7);
+	px_proposer_destroy(p);
+}
+
+static void test_max_value_bound(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct tcmd cmd[8];
+	static u8 data[500];
+	u64 t;
+	int k, n;
+
+	cfg3(&c, 1, NODES3);
+	c.batch_bytes = 4096;
+	c.max_value = 4 + 2 * (24 + 200);	/* two commands per value */
+	p = make_leader(&c, &t);
+	CHECK_EQ(px_proposer_propose(p, t, 1, 1, data, 200), 0);
+	CHECK_EQ(drain(p), 1);
+	/* A command that cannot fit any value. */
+	CHECK_EQ(px_proposer_propose(p, t, 1, 2, data, c.max_value - 27),
+		 -EMSGSIZE);
+	CHECK_EQ(px_proposer_propose(p, t, 9, 1, data, c.max_value - 28), 0);
+	n = drain(p);
+	CHECK_EQ(n, 0);
+	px_proposer_tick(p, t + DELAY);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].len - 8, c.max_value);
+	for (k = 2; k <= 6; k++)
+		CHECK_EQ(px_proposer_propose(p, t, 1, k, data, 200), 0);
+	px_proposer_tick(p, t + DELAY);
+	n = drain(p);
+	CHECK_EQ(n, 3);
+	for (k = 0; k < n; k++)
+		CHECK(out[k].len - 8 <= c.max_value);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 2);
+	CHECK_EQ(accept_cmds(&out[2], cmd, 8), 1);
+	CHECK_EQ(cmd[0].seq, 6);
+	px_proposer_destroy(p);
+}
+
+static void test_propose_errors(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	static u8 data[PAXOS_MAX_CMD + 1];
+
+	cfg3(&c, 1, NODES3);
+	c.queue_bytes = 3 * (24 + 100);
+	p = px_proposer_create(&c, 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 1, data, PAXOS_MAX_CMD + 1),
+		 -EMSGSIZE);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 1, data, 100), 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 2, data, 100), 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 3, data, 100), 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 4, data, 1), -EAGAIN);
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, 3 * 124);
+	CHECK_EQ(i.stats.queue_full, 1);
+	CHECK_EQ(i.stats.cmds, 3);
+	/* No leader known: they wait. */
+	CHECK_EQ(drain(p), 0);
+	px_proposer_destroy(p);
+
+	/* The largest command is accepted with the default max_value. */
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 1, data, PAXOS_MAX_CMD), 0);
+	px_proposer_destroy(p);
+}
+
+static void test_forwarding(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	struct tcmd cmd[4];
+	static u8 data[300];
+	u64 b3 = px_ballot_make(1, 3);
+	int n, k;
+
+	cfg3(&c, 2, NODES3);
+	p = px_proposer_create(&c, 0);
+	CHECK_EQ(px_proposer_propose(p, 10, 11, 1, "hello", 5), 0);
+	CHECK_EQ(drain(p), 0);
+	/* A leader appears: the queue is forwarded to it. */
+	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0), 16);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_FORWARD);
+	CHECK_EQ(out[0].dst, 3);
+	CHECK_EQ(out[0].ballot, 0);
+	CHECK_EQ(out[0].instance, 0);
+	CHECK_EQ(decode_batch(out[0].body, out[0].len, cmd, 4), 1);
+	CHECK_EQ(cmd[0].client, 11);
+	CHECK(cmd[0].len == 5 && !memcmp(cmd[0].data, "hello", 5));
+	/* Later commands are forwarded at once. */
+	CHECK_EQ(px_proposer_propose(p, 30, 11, 2, "world", 5), 0);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(decode_batch(out[0].body, out[0].len, cmd, 4), 1);
+	CHECK_EQ(cmd[0].seq, 2);
+	info(p, &i);
+	CHECK_EQ(i.stats.forwarded, 2);
+	CHECK_EQ(i.queued_bytes, 0);
+	px_proposer_destroy(p);
+
+	/* FORWARD messages are bounded by max_value. */
+	cfg3(&c, 2, NODES3);
+	c.max_value = 4 + 2 * (24 + 300);
+	p = px_proposer_create(&c, 0);
+	for (k = 1; k <= 5; k++)
+		px_proposer_propose(p, 0, 1, k, data, 300);
+	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0), 16);
+	n = drain(p);
+	CHECK_EQ(n, 3);
+	for (k = 0; k < n; k++)
+		CHECK(out[k].len <= c.max_value);
+	CHECK_EQ(decode_batch(out[0].body, out[0].len, cmd, 4), 2);
+	CHECK_EQ(decode_batch(out[2].body, out[2].len, cmd, 4), 1);
+	CHECK_EQ(cmd[0].seq, 5);
+	px_proposer_destroy(p);
+}
+
+static void test_forward_received(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	struct tcmd cmd[4];
+	u8 body[128], tmp[64];
+	u32 len, l2;
+	u64 t;
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	p = make_leader(&c, &t);
+	/* Two commands from a follower: one batch, at once (idle). */
+	len = value1(body, 21, 1, "fw-one");
+	l2 = value1(tmp, 22, 1, "fw-two");
+	memcpy(body + len, tmp + 4, l2 - 4);
+	len += l2 - 4;
+	px_put_be32(body, 2);
+	CHECK_EQ(step(p, t, PAXOS_MSG_FORWARD, 2, 0, 0, body, len), 0);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 4), 2);
+	CHECK_EQ(cmd[0].client, 21);
+	CHECK_EQ(cmd[1].client, 22);
+	CHECK(!memcmp(cmd[1].data, "fw-two", 6));
+	/* Malformed: trailing byte, short command, count too high. */
+	CHECK_EQ(step(p, t, PAXOS_MSG_FORWARD, 2, 0, 0, body, len + 1),
+		 -EINVAL);
+	CHECK_EQ(step(p, t, PAXOS_MSG_FORWARD, 2, 0, 0, body, len - 1),
+		 -EINVAL);
+	px_put_be32(body, 3);
+	CHECK_EQ(step(p, t, PAXOS_MSG_FORWARD, 2, 0, 0, body, len), -EINVAL);
+	info(p, &i);
+	CHECK_EQ(i.stats.cmds, 2);
+	CHECK_EQ(i.queued_bytes, 0);
+	px_proposer_destroy(p);
+}
+
+static void test_heartbeat_content(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	struct tmsg *hb;
+	u64 t, b = px_ballot_make(1, 1);
+	int k, n;
+
+	cfg3(&c, 1, NODES3);
+	c.batch_bytes = 4 + 24 + 1;
+	p = make_leader(&c, &t);
+	for (k = 1; k <= 5; k++)
+		px_proposer_propose(p, t, 1, k, "x", 1);
+	for (k = 1; k <= 4; k++)
+		ack(p, t, b, k, 1, 2);
+	info(p, &i);
+	CHECK_EQ(i.decided, 4);
+	CHECK_EQ(i.next, 6);
+	drain(p);
+	step(p, t, PAXOS_MSG_STATUS, 1, 0, 3, NULL, 0);
+	step(p, t, PAXOS_MSG_STATUS, 2, 0, 1, NULL, 0);
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 4, NULL, 0);
+
+	/* Heartbeat when due: ballot, next, decided, min delivered. */
+	CHECK(px_proposer_next_deadline(p) <= t + HBEAT);
+	px_proposer_tick(p, t + HBEAT);
+	n = drain(p);
+	hb = find_type(n, PAXOS_MSG_HEARTBEAT);
+	CHECK(hb);
+	if (!hb)
+		goto out;
+	CHECK_EQ(hb->dst, PAXOS_NODE_ALL);
+	CHECK_EQ(hb->ballot, b);
+	CHECK_EQ(hb->instance, 6);
+	CHECK_EQ(hb->len, 16);
+	CHECK_EQ(px_get_be64(hb->body), 4);
+	CHECK_EQ(px_get_be64(hb->body + 8), 1);
+
+	/* 2 goes silent beyond 4 * election_us: trim follows the others. */
+	t += 4 * ELECT;
+	step(p, t, PAXOS_MSG_STATUS, 1, 0, 3, NULL, 0);
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 4, NULL, 0);
+	px_proposer_tick(p, t + HBEAT + 1);
+	hb = find_type(drain(p), PAXOS_MSG_HEARTBEAT);
+	CHECK(hb && px_get_be64(hb->body + 8) == 3);
+
+	/* Never above decided. */
+	step(p, t, PAXOS_MSG_STATUS, 1, 0, 9, NULL, 0);
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 9, NULL, 0);
+	px_proposer_tick(p, t + 2 * HBEAT + 1);
+	hb = find_type(drain(p), PAXOS_MSG_HEARTBEAT);
+	CHECK(hb && px_get_be64(hb->body + 8) == 4);
+	/* Our own learner always counts, however old its STATUS. */
+	step(p, t, PAXOS_MSG_STATUS, 1, 0, 2, NULL, 0);
+	t += 10 * ELECT;
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 9, NULL, 0);
+	px_proposer_tick(p, t);
+	hb = find_type(drain(p), PAXOS_MSG_HEARTBEAT);
+	CHECK(hb && px_get_be64(hb->body + 8) == 2);
+out:
+	px_proposer_destroy(p);
+}
+
+static void test_single_node(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 body[20];
+	u32 len = promise_body(body, 0, 0, NULL, 0);
+	u64 b = px_ballot_make(1, 1);
+	int n;
+
+	cfg3(&c, 1, 1u << 1);
+	p = px_proposer_create(&c, 500);
+	CHECK_EQ(px_proposer_next_deadline(p), 500);
+	px_proposer_tick(p, 500);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
+	/* Our own acceptor's promise is a quorum of one. */
+	step(p, 501, PAXOS_MSG_PROMISE, 1, b, 1, body, len);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	drain(p);
+	CHECK_EQ(px_proposer_propose(p, 502, 1, 1, "solo", 4), 0);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_ACCEPT);
+	step(p, 503, PAXOS_MSG_ACCEPTED, 1, b, 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.decided, 1);
+	px_proposer_destroy(p);
+}
+
+static void test_deposed_by_accepted(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t;
+
+	cfg3(&c, 1, NODES3);
+	p = make_leader(&c, &t);
+	px_proposer_propose(p, t, 1, 1, "a", 1);
+	drain(p);
+	/* An acceptor voted for a higher ballot: someone else leads. */
+	step(p, t, PAXOS_MSG_ACCEPTED, 2, px_ballot_make(7, 3), 1, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_FOLLOWER);
+	CHECK_EQ(i.leader, 3);
+	CHECK_EQ(i.leader_ballot, px_ballot_make(7, 3));
+	CHECK(i.stats.leader_changes >= 2);
+	px_proposer_destroy(p);
+}
+
+int main(void)
+{
+	RUN(test_election_prepare);
+	RUN(test_election_after_leader);
+	RUN(test_timer_reset_by_heartbeat);
+	RUN(test_promise_quorum_adopts);
+	RUN(test_promise_trim_skips);
+	RUN(test_promise_keeps_higher);
+	RUN(test_malformed_promise);
+	RUN(test_nack_steps_down);
+	RUN(test_candidate_nack_and_heartbeat);
+	RUN(test_window_and_slide);
+	RUN(test_retransmit);
+	RUN(test_batching);
+	RUN(test_max_value_bound);
+	RUN(test_propose_errors);
+	RUN(test_forwarding);
+	RUN(test_forward_received);
+	RUN(test_heartbeat_content);
+	RUN(test_single_node);
+	RUN(test_deposed_by_accepted);
+	CHECK_DONE();
+}
