@@ -14,6 +14,8 @@
 #define RETX	20000u
 #define HBEAT	10000u
 #define DELAY	1000u
+#define ONE_CMD	(PAXOS_BATCH_HDR_LEN + PAXOS_CMD_HDR_LEN + PAXOS_MAX_CMD)
+#define BIG	30000u		/* two fit in a value of ONE_CMD bytes */
 
 /* A message taken from the proposer's ready queue, body copied. */
 struct tmsg {
@@ -37,6 +39,7 @@ static void cfg3(struct px_config *c, u8 self, u32 members)
 	c->queue_bytes = 1 << 20;
 	c->max_value = 1 << 20;
 	c->seed = 42;
+	CHECK_EQ(px_config_check(c, NULL), 0);
 }
 
 /* Take every message the proposer queued; returns how many. */
@@ -509,7 +512,7 @@ static void test_malformed_promise(void)
 	u32 len;
 
 	cfg3(&c, 1, NODES3);
-	c.max_value = 1024;
+	c.max_value = ONE_CMD;
 	p = px_proposer_create(&c, 0);
 	t = campaign(p, 0);
 	drain(p);
@@ -527,7 +530,7 @@ static void test_malformed_promise(void)
 	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), -EINVAL);
 	px_put_be32(body + 16, 1);
 	/* An entry length beyond max_value (and beyond the body). */
-	px_put_be32(body + 36, 4096);
+	px_put_be32(body + 36, ONE_CMD + 1);
 	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), -EINVAL);
 	px_put_be32(body + 36, 0xffffffff);
 	CHECK_EQ(step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len), -EINVAL);
@@ -700,7 +703,7 @@ static void test_retransmit(void)
 
 	cfg3(&c, 1, NODES3);
 	c.batch_bytes = 4 + 24 + 1;
-	c.heartbeat_us = 10 * RETX;
+	c.heartbeat_us = 50000;
 	p = make_leader(&c, &t);
 	px_proposer_propose(p, t, 1, 1, "a", 1);
 	px_proposer_propose(p, t + 10, 1, 2, "b", 1);
@@ -794,37 +797,41 @@ static void test_max_value_bound(void)
 {
 	struct px_config c;
 	struct px_proposer *p;
+	struct px_proposer_info i;
 	struct tcmd cmd[8];
-	static u8 data[500];
+	static u8 data[PAXOS_MAX_CMD];
 	u64 t;
 	int k, n;
 
 	cfg3(&c, 1, NODES3);
-	c.batch_bytes = 4096;
-	c.max_value = 4 + 2 * (24 + 200);	/* two commands per value */
+	c.max_value = ONE_CMD;
+	c.batch_bytes = ONE_CMD;
+	CHECK_EQ(px_config_check(&c, NULL), 0);
 	p = make_leader(&c, &t);
-	CHECK_EQ(px_proposer_propose(p, t, 1, 1, data, 200), 0);
+	CHECK_EQ(px_proposer_propose(p, t, 1, 1, data, BIG), 0);
 	CHECK_EQ(drain(p), 1);
-	/* A command that cannot fit any value. */
-	CHECK_EQ(px_proposer_propose(p, t, 1, 2, data, c.max_value - 27),
-		 -EMSGSIZE);
-	CHECK_EQ(px_proposer_propose(p, t, 9, 1, data, c.max_value - 28), 0);
-	n = drain(p);
-	CHECK_EQ(n, 0);
-	px_proposer_tick(p, t + DELAY);
+	CHECK_EQ(px_proposer_propose(p, t, 1, 2, data, BIG), 0);
+	CHECK_EQ(px_proposer_propose(p, t, 1, 3, data, BIG), 0);
+	CHECK_EQ(drain(p), 0);
+	/* Three queued exceed the batch: two fit in one value. */
+	CHECK_EQ(px_proposer_propose(p, t, 1, 4, data, BIG), 0);
 	n = drain(p);
 	CHECK_EQ(n, 1);
-	CHECK_EQ(out[0].len - 8, c.max_value);
-	for (k = 2; k <= 6; k++)
-		CHECK_EQ(px_proposer_propose(p, t, 1, k, data, 200), 0);
-	px_proposer_tick(p, t + DELAY);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 2);
+	CHECK_EQ(cmd[1].seq, 3);
+	/* The largest command fills a value on its own. */
+	CHECK_EQ(px_proposer_propose(p, t, 2, 1, data, PAXOS_MAX_CMD), 0);
 	n = drain(p);
-	CHECK_EQ(n, 3);
+	CHECK_EQ(n, 2);
 	for (k = 0; k < n; k++)
 		CHECK(out[k].len - 8 <= c.max_value);
-	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 2);
-	CHECK_EQ(accept_cmds(&out[2], cmd, 8), 1);
-	CHECK_EQ(cmd[0].seq, 6);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 1);
+	CHECK_EQ(cmd[0].seq, 4);
+	CHECK_EQ(accept_cmds(&out[1], cmd, 8), 1);
+	CHECK_EQ(cmd[0].client, 2);
+	CHECK_EQ(out[1].len - 8, ONE_CMD);
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, 0);
 	px_proposer_destroy(p);
 }
 
@@ -836,17 +843,19 @@ static void test_propose_errors(void)
 	static u8 data[PAXOS_MAX_CMD + 1];
 
 	cfg3(&c, 1, NODES3);
-	c.queue_bytes = 3 * (24 + 100);
+	c.queue_bytes = 2 * (24 + PAXOS_MAX_CMD) + 24 + 99;
 	p = px_proposer_create(&c, 0);
+	CHECK(p);
 	CHECK_EQ(px_proposer_propose(p, 0, 1, 1, data, PAXOS_MAX_CMD + 1),
 		 -EMSGSIZE);
-	CHECK_EQ(px_proposer_propose(p, 0, 1, 1, data, 100), 0);
-	CHECK_EQ(px_proposer_propose(p, 0, 1, 2, data, 100), 0);
-	CHECK_EQ(px_proposer_propose(p, 0, 1, 3, data, 100), 0);
-	CHECK_EQ(px_proposer_propose(p, 0, 1, 4, data, 1), -EAGAIN);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 1, data, PAXOS_MAX_CMD), 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 2, data, PAXOS_MAX_CMD), 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 3, data, 100), -EAGAIN);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 3, data, 99), 0);
+	CHECK_EQ(px_proposer_propose(p, 0, 1, 4, data, 0), -EAGAIN);
 	info(p, &i);
-	CHECK_EQ(i.queued_bytes, 3 * 124);
-	CHECK_EQ(i.stats.queue_full, 1);
+	CHECK_EQ(i.queued_bytes, c.queue_bytes);
+	CHECK_EQ(i.stats.queue_full, 2);
 	CHECK_EQ(i.stats.cmds, 3);
 	/* No leader known: they wait. */
 	CHECK_EQ(drain(p), 0);
@@ -865,7 +874,7 @@ static void test_forwarding(void)
 	struct px_proposer *p;
 	struct px_proposer_info i;
 	struct tcmd cmd[4];
-	static u8 data[300];
+	static u8 data[BIG];
 	u64 b3 = px_ballot_make(1, 3);
 	int n, k;
 
@@ -897,10 +906,10 @@ static void test_forwarding(void)
 
 	/* FORWARD messages are bounded by max_value. */
 	cfg3(&c, 2, NODES3);
-	c.max_value = 4 + 2 * (24 + 300);
+	c.max_value = ONE_CMD;
 	p = px_proposer_create(&c, 0);
 	for (k = 1; k <= 5; k++)
-		px_proposer_propose(p, 0, 1, k, data, 300);
+		CHECK_EQ(px_proposer_propose(p, 0, 1, k, data, BIG), 0);
 	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0), 16);
 	n = drain(p);
 	CHECK_EQ(n, 3);
