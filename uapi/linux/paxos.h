@@ -124,8 +124,12 @@ enum paxos_msg_type {
 #define PAXOS_CMD_HDR_LEN	24
 #define PAXOS_CMD_F_DUP		1
 
-/* Reasons a received frame is dropped; each has a counter. */
+/*
+ * Reasons a received frame is dropped; each has a counter.  Every reason is
+ * non-zero so that -PAXOS_DROP_* return values never read as success.
+ */
 enum paxos_drop_reason {
+	PAXOS_DROP_NONE,		/* not dropped; its counter stays 0 */
 	PAXOS_DROP_TRUNCATED,		/* shorter than its header/lengths */
 	PAXOS_DROP_OVERSIZED,		/* lengths beyond the limits */
 	PAXOS_DROP_BAD_MAGIC,
