@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/paxos: the application interface (records described in
+ * uapi/linux/paxos.h).
+ *
+ * open(2) binds the file to the caller's network namespace; the file binds
+ * to that namespace's instance at open, or at its first read/write/seek if
+ * none was up yet.  Once its instance is destroyed (PAXOS_IOC_DOWN, namespace
+ * deletion, module unload), blocked and later reads and writes fail with
+ * ENOTCONN; the file must be reopened.
+ *
+ * write(2) queues one command for the proposer thread.  read(2) returns
+ * whole delivery records from the file's cursor, which starts at the next
+ * instance to be delivered.  Commands the learner flagged as retries
+ * (PAXOS_CMD_F_DUP) are never returned.
+ */
+#include "kpaxos.h"
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/nsproxy.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+struct paxos_file {
+	struct paxos_net *pn;
+	struct mutex lock;		/* binding and cursor */
+	struct paxos_instance *inst;	/* bound instance (a reference) */
+	u64 cur_inst;			/* next record: instance ... */
+	u32 cur_pos;			/* ... and command position in it */
+};
+
+static int paxos_open(struct inode *inode, struct file *file)
+{
+	struct paxos_file *pf;
+
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+	pf->pn = paxos_net_get(current->nsproxy->net_ns);
+	if (!pf->pn) {
+		kfree(pf);
+		return -ENODEV;
+	}
+	mutex_init(&pf->lock);
+	pf->inst = paxos_instance_get(pf->pn);
+	if (pf->inst)
+		pf->cur_inst = px_dlog_next(&pf->inst->log);
+	file->private_data = pf;
+	return stream_open(inode, file);
+}
+
+static int paxos_release(struct inode *inode, struct file *file)
+{
+	struct paxos_file *pf = file->private_data;
+
+	paxos_instance_put(pf->inst);
+	paxos_net_put(pf->pn);
+	kfree(pf);
+	return 0;
+}
+
+/* The bound instance, binding now if needed; NULL if there is none. */
+static struct paxos_instance *bind_locked(struct paxos_file *pf)
+{
+	lockdep_assert_held(&pf->lock);
+	if (!pf->inst) {
+		pf->inst = paxos_instance_get(pf->pn);
+		if (pf->inst)
+			pf->cur_inst = px_dlog_next(&pf->inst->log);
+	}
+	if (pf->inst && READ_ONCE(pf->inst->dead))
+		return NULL;
+	return pf->inst;
+}
+
+/* A reference on the bound instance for an operation, or NULL. */
+static struct paxos_instance *file_instance(struct paxos_file *pf)
+{
+	struct paxos_instance *inst;
+
+	mutex_lock(&pf->lock);
+	inst = bind_locked(pf);
+	if (inst)
+		kref_get(&inst->ref);
+	mutex_unlock(&pf->lock);
+	return inst;
+}
+
+/* ---------------------------------------------------------------- write */
+
+static ssize_t paxos_write(struct file *file, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct paxos_file *pf = file->private_data;
+	struct paxos_propose_hdr hdr;
+	struct paxos_instance *inst;
+	struct px_ucmd *c;
+	size_t size;
+	int err;
+
+	if (count < sizeof(hdr))
+		return -EINVAL;
+	if (copy_from_user(&hdr, buf, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.len > PAXOS_MAX_CMD ||
+	    count > sizeof(hdr) + (size_t)PAXOS_MAX_CMD)
+		return -EMSGSIZE;
+	if (hdr.flags || hdr.len != count - sizeof(hdr) || !hdr.seq)
+		return -EINVAL;
+
+	inst = file_instance(pf);
+	if (!inst)
+		return -ENOTCONN;
+	err = -EOPNOTSUPP;
+	if (!inst->prop)
+		goto out_put;
+
+	size = struct_size(c, data, hdr.len);
+	err = -ENOMEM;
+	c = kvmalloc(size, GFP_KERNEL);
+	if (!c)
+		goto out_put;
+	c->e.size = size;
+	c->client_id = hdr.client_id;
+	c->seq = hdr.seq;
+	c->len = hdr.len;
+	err = -EFAULT;
+	if (copy_from_user(c->data, buf + sizeof(hdr), hdr.len))
+		goto out_free;
+
+	for (;;) {
+		err = px_queue_push(&inst->cmdq, &c->e);
+		if (err != -ENOSPC)
+			break;
+		err = -EAGAIN;
+		if (file->f_flags & O_NONBLOCK)
+			break;
+		err = wait_event_interruptible(inst->write_wq,
+				READ_ONCE(inst->dead) ||
+				px_queue_has_room(&inst->cmdq, size));
+		if (err)
+			break;
+	}
+	if (err)
+		goto out_free;
+	atomic64_inc(&inst->cnt.proposals);
+	px_proposer_kick(inst);
+	paxos_instance_put(inst);
+	return count;
+
+out_free:
+	kvfree(c);
+out_put:
+	paxos_instance_put(inst);
+	return err;
+}
+
+/* ----------------------------------------------------------------- read */
+
+/*
+ * Copy the records of entry @e from command position *pos on, as many as
+ * fit in @count bytes.  Returns the bytes copied, or -EMSGSIZE / -EFAULT if
+ * not even the first record could be copied.  *pos is left at the first
+ * command not returned; *complete tells whether none is left in @e.
+ */
+static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
+			  char __user *buf, size_t count, bool *complete)
+{
+	static const u8 zeros[PAXOS_RECORD_ALIGN];
+	struct paxos_delivery_hdr hdr;
+	struct px_batch_iter it;
+	struct px_cmd cmd;
+	size_t done = 0;
+
+	*complete = false;
+	if (!e->n_cmds || px_batch_iter_init(&it, e->value, e->len)) {
+		*complete = true;
+		return 0;
+	}
+	while (px_batch_next(&it, &cmd) > 0) {
+		size_t rec, pad;
+
+		if (cmd.dup || cmd.pos < *pos)
+			continue;
+		pad = ALIGN(cmd.len, PAXOS_RECORD_ALIGN) - cmd.len;
+		rec = sizeof(hdr) + cmd.len + pad;
+		if (rec > count - done)
+			return done ? done : -EMSGSIZE;
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.instance = e->instance;
+		hdr.client_id = cmd.client_id;
+		hdr.seq = cmd.seq;
+		hdr.len = cmd.len;
+		hdr.pos = cmd.pos;
+		if (copy_to_user(buf + done, &hdr, sizeof(hdr)) ||
+		    copy_to_user(buf + done + sizeof(hdr), cmd.data, cmd.len) ||
+		    copy_to_user(buf + done + sizeof(hdr) + cmd.len, zeros,
+				 pad))
+			return done ? done : -EFAULT;
+		done += rec;
+		*pos = cmd.pos + 1;
+	}
+	*complete = true;
+	return done;
+}
+
+/*
+ * Under pf->lock: records from the cursor on.  -EAGAIN when there is none
+ * yet, -EOVERFLOW when the cursor fell behind retention.
+ */
+static ssize_t read_records(struct paxos_file *pf,
+			    struct paxos_instance *inst, char __user *buf,
+			    size_t count)
+{
+	size_t done = 0;
+	bool complete;
+	ssize_t n;
+	int err;
+
+	while (count - done >= sizeof(struct paxos_delivery_hdr)) {
+		struct px_dent *e;
+		u32 pos = pf->cur_pos;
+
+		e = px_dlog_get(&inst->log, pf->cur_inst, &err);
+		if (!e)
+			return done ? done : err;
+		n = copy_entry(e, &pos, buf + done, count - done, &complete);
+		px_dent_put(e);
+		if (n < 0)
+			return done ? done : n;
+		done += n;
+		if (!complete) {
+			pf->cur_pos = pos;	/* buffer full */
+			break;
+		}
+		pf->cur_inst++;
+		pf->cur_pos = 0;
+	}
+	return done;
+}
+
+static ssize_t paxos_read(struct file *file, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	struct paxos_file *pf = file->private_data;
+	struct paxos_instance *inst;
+	ssize_t ret;
+
+	if (count < sizeof(struct paxos_delivery_hdr))
+		return -EMSGSIZE;
+	for (;;) {
+		u64 want;
+
+		mutex_lock(&pf->lock);
+		inst = bind_locked(pf);
+		if (!inst) {
+			mutex_unlock(&pf->lock);
+			return -ENOTCONN;
+		}
+		ret = read_records(pf, inst, buf, count);
+		want = pf->cur_inst;
+		kref_get(&inst->ref);
+		mutex_unlock(&pf->lock);
+
+		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK)) {
+			paxos_instance_put(inst);
+			return ret;
+		}
+		ret = wait_event_interruptible(inst->read_wq,
+				READ_ONCE(inst->dead) ||
+				px_dlog_readable(&inst->log, want));
+		paxos_instance_put(inst);
+		if (ret)
+			return ret;
+	}
+}
+
+static __poll_t paxos_poll(struct file *file, poll_table *wait)
+{
+	struct paxos_file *pf = file->private_data;
+	struct paxos_instance *inst;
+	__poll_t mask = 0;
+	u64 want;
+
+	inst = file_instance(pf);
+	if (!inst)
+		return EPOLLERR | EPOLLHUP;
+	poll_wait(file, &inst->read_wq, wait);
+	poll_wait(file, &inst->write_wq, wait);
+
+	mutex_lock(&pf->lock);
+	want = pf->cur_inst;
+	mutex_unlock(&pf->lock);
+
+	if (READ_ONCE(inst->dead))
+		mask |= EPOLLERR | EPOLLHUP;
+	else if (px_dlog_readable(&inst->log, want))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (inst->prop && !READ_ONCE(inst->dead) &&
+	    px_queue_has_room(&inst->cmdq, sizeof(struct px_ucmd) +
+			      PAXOS_MAX_CMD))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	paxos_instance_put(inst);
+	return mask;
+}
+
+/* ---------------------------------------------------------------- ioctl */
+
+static long ioctl_up(struct paxos_file *pf, void __user *arg)
+{
+	struct paxos_config *uc;
+	const char *why = NULL;
+	int err;
+
+	uc = memdup_user(arg, sizeof(*uc));
+	if (IS_ERR(uc))
+		return PTR_ERR(uc);
+	err = paxos_instance_up(pf->pn, uc, &why);
+	if (err && why)
+		pr_warn_ratelimited("PAXOS_IOC_UP: %s (%d)\n", why, err);
+	kfree(uc);
+	return err;
+}
+
+static long ioctl_status(struct paxos_file *pf, void __user *arg)
+{
+	struct paxos_instance *inst = paxos_instance_get(pf->pn);
+	struct paxos_status st;
+
+	if (!inst)
+		return -ENOTCONN;
+	paxos_instance_status(inst, &st);
+	paxos_instance_put(inst);
+	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long ioctl_param(struct paxos_file *pf, unsigned int cmd,
+			void __user *arg)
+{
+	struct paxos_param_kv kv;
+	const char *why = "";
+	int err;
+
+	if (copy_from_user(&kv, arg, sizeof(kv)))
+		return -EFAULT;
+	if (kv.pad) {
+		pr_warn_ratelimited("PAXOS_IOC_*_PARAM: pad must be 0\n");
+		return -EINVAL;
+	}
+	if (cmd == PAXOS_IOC_GET_PARAM) {
+		err = paxos_param_get(pf->pn, kv.key, &kv.value);
+		if (err) {
+			pr_warn_ratelimited("PAXOS_IOC_GET_PARAM: unknown parameter %u\n",
+					    kv.key);
+			return err;
+		}
+		return copy_to_user(arg, &kv, sizeof(kv)) ? -EFAULT : 0;
+	}
+	err = paxos_param_set(pf->pn, kv.key, kv.value, &why);
+	if (err)
+		pr_warn_ratelimited("PAXOS_IOC_SET_PARAM %u=%llu: %s (%d)\n",
+				    kv.key, kv.value, why, err);
+	return err;
+}
+
+static long ioctl_seek(struct paxos_file *pf, void __user *arg)
+{
+	struct paxos_instance *inst;
+	u64 to;
+
+	if (copy_from_user(&to, arg, sizeof(to)))
+		return -EFAULT;
+	if (!to) {
+		pr_warn_ratelimited("PAXOS_IOC_SEEK: instances start at 1\n");
+		return -EINVAL;
+	}
+	mutex_lock(&pf->lock);
+	inst = bind_locked(pf);
+	if (inst) {
+		pf->cur_inst = to;
+		pf->cur_pos = 0;
+	}
+	mutex_unlock(&pf->lock);
+	return inst ? 0 : -ENOTCONN;
+}
+
+static long paxos_ioctl(struct file *file, unsigned int cmd,
+			unsigned long arg)
+{
+	struct paxos_file *pf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case PAXOS_IOC_STATUS:
+		return ioctl_status(pf, uarg);
+	case PAXOS_IOC_GET_PARAM:
+		return ioctl_param(pf, cmd, uarg);
+	case PAXOS_IOC_SEEK:
+		return ioctl_seek(pf, uarg);
+	case PAXOS_IOC_SET_PARAM:
+	case PAXOS_IOC_UP:
+	case PAXOS_IOC_DOWN:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	/* Configuration changes. */
+	if (!paxos_net_capable(pf->pn))
+		return -EPERM;
+	switch (cmd) {
+	case PAXOS_IOC_SET_PARAM:
+		return ioctl_param(pf, cmd, uarg);
+	case PAXOS_IOC_UP:
+		return ioctl_up(pf, uarg);
+	default:
+		return paxos_instance_down(pf->pn);
+	}
+}
+
+static const struct file_operations paxos_fops = {
+	.owner = THIS_MODULE,
+	.open = paxos_open,
+	.release = paxos_release,
+	.read = paxos_read,
+	.write = paxos_write,
+	.poll = paxos_poll,
+	.unlocked_ioctl = paxos_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice paxos_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "paxos",
+	.fops = &paxos_fops,
+	.mode = 0600,
+};
+
+int paxos_chardev_init(void)
+{
+	return misc_register(&paxos_misc);
+}
+
+void paxos_chardev_uninit(void)
+{
+	misc_deregister(&paxos_misc);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between the supported kernels, Debian 12's two
+ * LTS series: 6.1 and 6.12.  The rest of kmod/ is written against the API
+ * both share; each shim below names the kernel it exists for, so that it can
+ * be deleted when that kernel is no longer supported.
+ *
+ * APIs deliberately avoided because they changed between 6.1 and 6.12:
+ *  - no_llseek (removed in 6.12): files use stream_open() and no .llseek.
+ *  - __assign_str(dst, src) (one argument since 6.10): tracepoints record
+ *    integers only.
+ *  - class_create(owner, name) (one argument since 6.4): /dev/paxos is a
+ *    misc device.
+ *  - pernet exit_batch_rtnl (6.10+): instances are torn down in .pre_exit.
+ *  - get_random_u32_below() (6.2+) / prandom_u32_max() (removed 6.2+): the
+ *    core has its own PRNG, seeded with get_random_u64().
+ */
+#ifndef KPAXOS_COMPAT_H
+#define KPAXOS_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "paxos.ko supports Linux 6.1 and later"
+#endif
+
+#endif /* KPAXOS_COMPAT_H */

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * paxos.ko internals: the kernel glue around the pure protocol core.
+ *
+ *   main.c      module init/exit
+ *   platform.c  px_alloc()/px_free() for the core
+ *   instance.c  one instance per network namespace: config, lifetime, status
+ *   eth.c       raw Ethernet: packet_type receive, dev_queue_xmit send,
+ *               netdevice notifier
+ *   thread.c    rx kthread and one kthread per role, bounded queues
+ *   dlog.c      delivered instances retained for readers of /dev/paxos
+ *   chardev.c   /dev/paxos: propose, read deliveries, ioctls, poll
+ *   stats.c     status snapshot, debugfs, tracepoints
+ *   netlink.c   generic netlink family (stub for now)
+ *
+ * Locking, outermost first:
+ *   paxos_net.lock (mutex)   - up/down/namespace exit; parameters
+ *   RTNL                     - paxos_net.inst and paxos_instance.dev writes
+ *   paxos_file.lock (mutex)  - one file's cursor and binding
+ *   queue/dlog/snap spinlocks - leaves
+ */
+#ifndef KPAXOS_H
+#define KPAXOS_H
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/types.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/rcupdate.h>
+#include <linux/atomic.h>
+#include <linux/refcount.h>
+
+#include "compat.h"
+#include "core/px.h"
+#include "core/px_wire.h"
+
+/* Module parameters (main.c). */
+extern unsigned int paxos_ethertype;
+extern unsigned int paxos_busy_poll_us;
+extern unsigned int paxos_rx_queue_len;
+extern unsigned int paxos_role_queue_len;
+extern unsigned int paxos_cmd_queue_bytes;
+extern unsigned int paxos_log_bytes;
+
+enum px_role_id {
+	PX_ROLE_ACC,
+	PX_ROLE_PROP,
+	PX_ROLE_LEARN,
+	PX_NR_ROLES
+};
+
+/* ------------------------------------------------------------- queues */
+
+/* A bounded FIFO between threads (or a writer and a thread). */
+struct px_queue {
+	spinlock_t lock;
+	struct list_head list;
+	u32 len, max_len;
+	size_t bytes, max_bytes;
+	bool closed;		/* no more producers; contents freed */
+};
+
+/* Queue element header; @size is what the entry counts against max_bytes. */
+struct px_qent {
+	struct list_head node;
+	size_t size;
+};
+
+/* A message for a role thread: a private copy of the decoded message. */
+struct px_qmsg {
+	struct px_qent e;
+	struct px_msg m;
+	u8 body[];
+};
+
+/* A client command for the proposer thread, from write(2). */
+struct px_ucmd {
+	struct px_qent e;
+	u64 client_id;
+	u64 seq;
+	u32 len;
+	u8 data[];
+};
+
+/* --------------------------------------------------------- delivery log */
+
+/* One delivered instance, shared by readers through a reference. */
+struct px_dent {
+	refcount_t ref;
+	u64 instance;
+	u32 len;
+	u32 n_cmds;		/* commands a reader gets (not flagged DUP) */
+	u8 value[];		/* batch encoding, DUP flags set */
+};
+
+struct px_dlog {
+	spinlock_t lock;
+	struct px_dent **ring;	/* by instance & mask */
+	u32 mask;
+	u64 first;		/* lowest retained instance */
+	u64 last;		/* highest appended instance (0: none) */
+	u64 last_data;		/* highest instance with n_cmds > 0 */
+	size_t bytes, max_bytes;
+	bool dead;
+};
+
+int px_dlog_init(struct px_dlog *log, u32 slots, size_t max_bytes);
+void px_dlog_uninit(struct px_dlog *log);
+/* Commands readers will get from it (>= 0), or -errno. */
+int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
+		   u32 len);
+/* Entry for @instance with a reference, or NULL and *err set. */
+struct px_dent *px_dlog_get(struct px_dlog *log, u64 instance, int *err);
+void px_dent_put(struct px_dent *e);
+/* Whether a read at @instance would return something or an error now. */
+bool px_dlog_readable(struct px_dlog *log, u64 instance);
+u64 px_dlog_next(struct px_dlog *log);
+
+/* ------------------------------------------------------------ instance */
+
+struct paxos_instance;
+
+struct px_role_thread {
+	struct paxos_instance *inst;
+	struct task_struct *task;
+	wait_queue_head_t wq;
+	struct px_queue in;
+	enum px_role_id id;
+	bool cmd_blocked;	/* proposer: core queue full, wait for a step */
+	bool retry_soon;	/* learner: publishing failed, try again */
+};
+
+/* Counters kept by the glue; the core's own stats come from snapshots. */
+struct px_counters {
+	atomic64_t frames_rx, frames_tx, msgs_rx, msgs_tx, proposals;
+	atomic64_t tx_errors, tx_nodev, local_drops;
+	atomic64_t drops[__PAXOS_DROP_MAX];
+};
+
+/* What the role threads last published about their role objects. */
+struct px_snapshot {
+	struct px_proposer_info prop;
+	struct px_learner_info learn;
+	struct px_acceptor_stats acc;
+	u64 promised;
+	u64 acc_trim;
+};
+
+struct paxos_net;
+
+struct paxos_instance {
+	struct kref ref;
+	struct rcu_head rcu;
+	struct net *net;		/* valid until teardown */
+	unsigned int ns_inum;
+
+	/* Configuration: fixed at creation. */
+	struct px_config cfg;
+	struct px_wire_cfg wcfg;	/* mtu filled in per use */
+	u32 roles;			/* PAXOS_ROLE_* */
+	u16 ethertype;
+	u8 self;
+	char ifname[IFNAMSIZ];
+	u8 macs[PAXOS_MAX_NODES + 1][ETH_ALEN];
+
+	/* Transport (eth.c). */
+	struct net_device __rcu *dev;	/* written under RTNL */
+	netdevice_tracker dev_tracker;
+	struct packet_type ptype;
+	atomic_t msg_seq;
+	struct sk_buff_head rxq;
+	wait_queue_head_t rx_wq;
+	struct task_struct *rx_task;
+	struct px_reasm reasm;		/* rx thread only */
+
+	/* Roles (thread.c); each object is owned by its thread. */
+	struct px_acceptor *acc;
+	struct px_proposer *prop;
+	struct px_learner *learn;
+	struct px_role_thread thr[PX_NR_ROLES];
+	u64 published;			/* learner thread: appended to dlog */
+	u64 seen_committed;		/* learner thread: for tracing */
+	u8 seen_leader;			/* proposer thread: for tracing */
+
+	/* Clients (chardev.c). */
+	struct px_queue cmdq;
+	wait_queue_head_t write_wq;
+	wait_queue_head_t read_wq;
+	struct px_dlog log;
+
+	/* Observability (stats.c). */
+	spinlock_t snap_lock;
+	struct px_snapshot snap;
+	struct px_counters cnt;
+	struct dentry *debugfs;
+
+	bool dead;			/* torn down: only the struct remains */
+};
+
+/* Per network namespace; files hold a reference, so it may outlive it. */
+struct paxos_net {
+	struct kref ref;
+	struct mutex lock;
+	struct net *net;		/* valid while !dead, under lock */
+	unsigned int ns_inum;
+	struct paxos_instance __rcu *inst; /* written under lock and RTNL */
+	u64 params[__PAXOS_PARAM_MAX];	/* 0: core default */
+	bool dead;			/* namespace gone */
+};
+
+int paxos_pernet_init(void);
+void paxos_pernet_uninit(void);
+/* The caller's namespace (a reference), or NULL during module exit. */
+struct paxos_net *paxos_net_get(struct net *net);
+void paxos_net_put(struct paxos_net *pn);
+/* Under RTNL: the namespace's paxos_net, or NULL. */
+struct paxos_net *paxos_net_rtnl(struct net *net);
+
+/* The instance of @pn with a reference, or NULL. */
+struct paxos_instance *paxos_instance_get(struct paxos_net *pn);
+void paxos_instance_put(struct paxos_instance *inst);
+int paxos_instance_up(struct paxos_net *pn, const struct paxos_config *uc,
+		      const char **why);
+int paxos_instance_down(struct paxos_net *pn);
+int paxos_param_get(struct paxos_net *pn, u32 key, u64 *value);
+int paxos_param_set(struct paxos_net *pn, u32 key, u64 value,
+		    const char **why);
+/* CAP_NET_ADMIN in the user namespace owning @pn's network namespace. */
+bool paxos_net_capable(struct paxos_net *pn);
+
+static inline void px_count_drop(struct paxos_instance *inst, int reason)
+{
+	if (reason >= 0 && reason < __PAXOS_DROP_MAX)
+		atomic64_inc(&inst->cnt.drops[reason]);
+}
+
+/* ------------------------------------------------------------- eth.c */
+
+int paxos_eth_init(void);
+void paxos_eth_uninit(void);
+int px_eth_attach(struct paxos_instance *inst, struct net_device *dev,
+		  const char **why);
+void px_eth_detach(struct paxos_instance *inst);
+int px_eth_send(struct paxos_instance *inst, const struct px_obuf *ob);
+/* Current frame payload size limit, or 0 when detached. */
+u32 px_eth_mtu(struct paxos_instance *inst);
+
+/* ---------------------------------------------------------- thread.c */
+
+void px_queue_init(struct px_queue *q, u32 max_len, size_t max_bytes);
+/* 0, -ENOSPC when full, -ENOTCONN when closed; on success owns @e. */
+int px_queue_push(struct px_queue *q, struct px_qent *e);
+bool px_queue_has_room(struct px_queue *q, size_t size);
+/* Close and free everything queued; later pushes fail. */
+void px_queue_close(struct px_queue *q);
+
+int px_threads_start(struct paxos_instance *inst);
+void px_threads_stop(struct paxos_instance *inst);
+/* Softirq: a received frame for the rx thread. */
+void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb);
+void px_proposer_kick(struct paxos_instance *inst);
+
+static inline u64 px_now(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* ---------------------------------------------------------- stats.c */
+
+int paxos_stats_init(void);
+void paxos_stats_uninit(void);
+void paxos_instance_status(struct paxos_instance *inst,
+			   struct paxos_status *st);
+void px_debugfs_add(struct paxos_instance *inst);
+void px_debugfs_del(struct paxos_instance *inst);
+void px_trace_propose(struct paxos_instance *inst, u64 client_id, u64 seq,
+		      u32 len);
+void px_trace_decide(struct paxos_instance *inst, u64 committed);
+void px_trace_deliver(struct paxos_instance *inst, u64 instance, u32 n_cmds);
+void px_trace_leader(struct paxos_instance *inst, u8 leader, u64 ballot);
+
+/* -------------------------------------------------------- chardev.c */
+
+int paxos_chardev_init(void);
+void paxos_chardev_uninit(void);
+
+/* -------------------------------------------------------- netlink.c */
+
+int paxos_netlink_init(void);
+void paxos_netlink_uninit(void);
+/* Leader change notification for the (future) multicast group. */
+void paxos_netlink_leader_event(struct paxos_instance *inst, u8 leader,
+				u64 ballot);
+
+#endif /* KPAXOS_H */

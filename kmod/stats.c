@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Observability: struct paxos_status for PAXOS_IOC_STATUS (and netlink),
+ * /sys/kernel/debug/paxos/<netns inode>/status, and the tracepoints.
+ *
+ * Role objects belong to their threads, so status is assembled from the
+ * snapshots the threads publish after every loop (thread.c) and from the
+ * glue's atomic counters.
+ */
+#include "kpaxos.h"
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+static struct dentry *paxos_debugfs_root;
+
+void paxos_instance_status(struct paxos_instance *inst,
+			   struct paxos_status *st)
+{
+	struct px_snapshot snap;
+	int i;
+
+	spin_lock_bh(&inst->snap_lock);
+	snap = inst->snap;
+	spin_unlock_bh(&inst->snap_lock);
+
+	memset(st, 0, sizeof(*st));
+	st->node_id = inst->self;
+	st->leader_id = snap.prop.leader;
+	st->is_leader = snap.prop.state == PX_LEADER;
+	st->members = inst->cfg.members;
+	st->ballot = snap.prop.ballot;
+	st->promised = snap.promised;
+	st->first_index = snap.learn.first;
+	st->last_index = snap.learn.last;
+	st->committed_index = snap.learn.committed;
+	st->delivered_index = snap.learn.delivered;
+	st->frames_rx = atomic64_read(&inst->cnt.frames_rx);
+	st->frames_tx = atomic64_read(&inst->cnt.frames_tx);
+	st->msgs_rx = atomic64_read(&inst->cnt.msgs_rx);
+	st->msgs_tx = atomic64_read(&inst->cnt.msgs_tx);
+	st->proposals = atomic64_read(&inst->cnt.proposals);
+	st->delivered_cmds = snap.learn.stats.delivered_cmds;
+	st->duplicates = snap.learn.stats.duplicates;
+	st->leader_changes = snap.prop.stats.leader_changes;
+	for (i = 0; i < __PAXOS_DROP_MAX; i++)
+		st->drops[i] = atomic64_read(&inst->cnt.drops[i]);
+}
+
+static const char *const drop_names[__PAXOS_DROP_MAX] = {
+	[PAXOS_DROP_TRUNCATED] = "truncated",
+	[PAXOS_DROP_OVERSIZED] = "oversized",
+	[PAXOS_DROP_BAD_MAGIC] = "bad_magic",
+	[PAXOS_DROP_BAD_VERSION] = "bad_version",
+	[PAXOS_DROP_FOREIGN_CLUSTER] = "foreign_cluster",
+	[PAXOS_DROP_FOREIGN_GROUP] = "foreign_group",
+	[PAXOS_DROP_UNKNOWN_TYPE] = "unknown_type",
+	[PAXOS_DROP_BAD_NODE] = "bad_node",
+	[PAXOS_DROP_BAD_FRAG] = "bad_frag",
+	[PAXOS_DROP_BAD_BODY] = "bad_body",
+	[PAXOS_DROP_BAD_AUTH] = "bad_auth",
+	[PAXOS_DROP_REASM] = "reasm",
+	[PAXOS_DROP_QUEUE_FULL] = "queue_full",
+};
+
+static int status_show(struct seq_file *m, void *v)
+{
+	struct paxos_instance *inst = m->private;
+	struct paxos_status st;
+	struct px_snapshot snap;
+	int i;
+
+	paxos_instance_status(inst, &st);
+	spin_lock_bh(&inst->snap_lock);
+	snap = inst->snap;
+	spin_unlock_bh(&inst->snap_lock);
+
+	seq_printf(m, "node_id: %u\nleader_id: %u\nis_leader: %u\n",
+		   st.node_id, st.leader_id, st.is_leader);
+	seq_printf(m, "members: 0x%x\nroles: 0x%x\nifname: %s\n",
+		   st.members, inst->roles, inst->ifname);
+	seq_printf(m, "ballot: %llu\npromised: %llu\n", st.ballot,
+		   st.promised);
+	seq_printf(m, "first_index: %llu\nlast_index: %llu\n",
+		   st.first_index, st.last_index);
+	seq_printf(m, "committed_index: %llu\ndelivered_index: %llu\n",
+		   st.committed_index, st.delivered_index);
+	seq_printf(m, "frames_rx: %llu\nframes_tx: %llu\n", st.frames_rx,
+		   st.frames_tx);
+	seq_printf(m, "msgs_rx: %llu\nmsgs_tx: %llu\n", st.msgs_rx,
+		   st.msgs_tx);
+	seq_printf(m, "tx_errors: %lld\ntx_nodev: %lld\n",
+		   (long long)atomic64_read(&inst->cnt.tx_errors),
+		   (long long)atomic64_read(&inst->cnt.tx_nodev));
+	seq_printf(m, "proposals: %llu\ndelivered_cmds: %llu\nduplicates: %llu\n",
+		   st.proposals, st.delivered_cmds, st.duplicates);
+	seq_printf(m, "leader_changes: %llu\nelections: %llu\n",
+		   st.leader_changes, snap.prop.stats.elections);
+	seq_printf(m, "instances: %llu\nbatches: %llu\nretransmits: %llu\n",
+		   snap.prop.stats.instances, snap.prop.stats.batches,
+		   snap.prop.stats.retransmits);
+	seq_printf(m, "catchup_reqs: %llu\ncatchup_served: %llu\n",
+		   snap.learn.stats.catchup_reqs,
+		   snap.learn.stats.catchup_served);
+	seq_printf(m, "acceptor_dropped_full: %llu\n",
+		   snap.acc.dropped_full);
+	for (i = 0; i < __PAXOS_DROP_MAX; i++)
+		seq_printf(m, "drop_%s: %llu\n", drop_names[i], st.drops[i]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(status);
+
+void px_debugfs_add(struct paxos_instance *inst)
+{
+	char name[16];
+
+	if (IS_ERR_OR_NULL(paxos_debugfs_root))
+		return;
+	snprintf(name, sizeof(name), "%u", inst->ns_inum);
+	inst->debugfs = debugfs_create_dir(name, paxos_debugfs_root);
+	if (IS_ERR(inst->debugfs)) {
+		inst->debugfs = NULL;
+		return;
+	}
+	debugfs_create_file("status", 0400, inst->debugfs, inst,
+			    &status_fops);
+}
+
+void px_debugfs_del(struct paxos_instance *inst)
+{
+	debugfs_remove(inst->debugfs);	/* waits for readers */
+	inst->debugfs = NULL;
+}
+
+int paxos_stats_init(void)
+{
+	/* debugfs is optional: without it, the status ioctl remains */
+	paxos_debugfs_root = debugfs_create_dir("paxos", NULL);
+	return 0;
+}
+
+void paxos_stats_uninit(void)
+{
+	debugfs_remove(paxos_debugfs_root);
+	paxos_debugfs_root = NULL;
+}
+
+void px_trace_propose(struct paxos_instance *inst, u64 client_id, u64 seq,
+		      u32 len)
+{
+	trace_paxos_propose(inst->ns_inum, inst->self, client_id, seq, len);
+}
+
+void px_trace_decide(struct paxos_instance *inst, u64 committed)
+{
+	trace_paxos_decide(inst->ns_inum, inst->self, committed);
+}
+
+void px_trace_deliver(struct paxos_instance *inst, u64 instance, u32 n_cmds)
+{
+	trace_paxos_deliver(inst->ns_inum, inst->self, instance, n_cmds);
+}
+
+void px_trace_leader(struct paxos_instance *inst, u8 leader, u64 ballot)
+{
+	trace_paxos_leader_change(inst->ns_inum, inst->self, leader, ballot);
+}

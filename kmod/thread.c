@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The instance's kernel threads.
+ *
+ *   px<id>-rx     parses and reassembles received frames, dispatches each
+ *                 message to the queues of the roles px_msg_roles() names;
+ *   px<id>-acc    \
+ *   px<id>-prop    > one per configured role; each owns its role object.
+ *   px<id>-learn  /
+ *
+ * A role thread loops: drain its input queue into px_*_step(), feed client
+ * commands (proposer), px_*_tick() when its deadline passed, then carry out
+ * the role's px_ready in the order px.h requires: persist, send (wire and
+ * local roles), wake readers.  It sleeps until its next deadline or new
+ * input; nothing busy-polls unless the busy_poll parameter asks for it.
+ *
+ * Roles share nothing but queues.  Queues are bounded: a full queue drops
+ * the message and counts PAXOS_DROP_QUEUE_FULL (Paxos retransmits).  Stop
+ * order: the rx thread first (producer of the role queues), then the queues
+ * are closed (later producers free their message instead), then the role
+ * threads.
+ */
+#include "kpaxos.h"
+
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+
+/* -------------------------------------------------------------- queues */
+
+void px_queue_init(struct px_queue *q, u32 max_len, size_t max_bytes)
+{
+	spin_lock_init(&q->lock);
+	INIT_LIST_HEAD(&q->list);
+	q->len = 0;
+	q->bytes = 0;
+	q->max_len = max_len;
+	q->max_bytes = max_bytes;
+	q->closed = false;
+}
+
+int px_queue_push(struct px_queue *q, struct px_qent *e)
+{
+	int err = 0;
+
+	spin_lock_bh(&q->lock);
+	if (q->closed)
+		err = -ENOTCONN;
+	else if (q->len >= q->max_len ||
+		 (q->len && q->bytes + e->size > q->max_bytes))
+		err = -ENOSPC;
+	if (!err) {
+		list_add_tail(&e->node, &q->list);
+		WRITE_ONCE(q->len, q->len + 1);
+		q->bytes += e->size;
+	}
+	spin_unlock_bh(&q->lock);
+	return err;
+}
+
+bool px_queue_has_room(struct px_queue *q, size_t size)
+{
+	bool room;
+
+	spin_lock_bh(&q->lock);
+	room = q->closed || (q->len < q->max_len &&
+			     (!q->len || q->bytes + size <= q->max_bytes));
+	spin_unlock_bh(&q->lock);
+	return room;
+}
+
+static void queue_splice(struct px_queue *q, struct list_head *to)
+{
+	spin_lock_bh(&q->lock);
+	list_splice_tail_init(&q->list, to);
+	WRITE_ONCE(q->len, 0);
+	q->bytes = 0;
+	spin_unlock_bh(&q->lock);
+}
+
+static struct px_qent *queue_peek(struct px_queue *q)
+{
+	struct px_qent *e;
+
+	spin_lock_bh(&q->lock);
+	e = list_first_entry_or_null(&q->list, struct px_qent, node);
+	spin_unlock_bh(&q->lock);
+	return e;
+}
+
+/* Only the consumer pops, so the entry peeked is still the first. */
+static void queue_pop(struct px_queue *q, struct px_qent *e)
+{
+	spin_lock_bh(&q->lock);
+	list_del(&e->node);
+	WRITE_ONCE(q->len, q->len - 1);
+	q->bytes -= e->size;
+	spin_unlock_bh(&q->lock);
+}
+
+static void free_list(struct list_head *list)
+{
+	struct px_qent *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, list, node) {
+		list_del(&e->node);
+		kvfree(e);
+	}
+}
+
+void px_queue_close(struct px_queue *q)
+{
+	LIST_HEAD(list);
+
+	spin_lock_bh(&q->lock);
+	q->closed = true;
+	list_splice_init(&q->list, &list);
+	WRITE_ONCE(q->len, 0);
+	q->bytes = 0;
+	spin_unlock_bh(&q->lock);
+	free_list(&list);
+}
+
+/* --------------------------------------------------------- dispatching */
+
+/* Hand a copy of @m to role @r's thread; drops (and counts) when full. */
+static void post_msg(struct paxos_instance *inst, enum px_role_id r,
+		     const struct px_msg *m)
+{
+	struct px_role_thread *t = &inst->thr[r];
+	struct px_qmsg *qm;
+	int err;
+
+	qm = kvmalloc(struct_size(qm, body, m->len), GFP_KERNEL);
+	if (!qm) {
+		px_count_drop(inst, PAXOS_DROP_QUEUE_FULL);
+		return;
+	}
+	qm->e.size = struct_size(qm, body, m->len);
+	qm->m = *m;
+	memcpy(qm->body, m->body, m->len);
+	qm->m.body = qm->body;
+	err = px_queue_push(&t->in, &qm->e);
+	if (err) {
+		if (err == -ENOSPC)
+			px_count_drop(inst, PAXOS_DROP_QUEUE_FULL);
+		kvfree(qm);
+		return;
+	}
+	wake_up(&t->wq);
+}
+
+static void dispatch(struct paxos_instance *inst, const struct px_msg *m)
+{
+	u32 roles = px_msg_roles(m->type) & inst->roles;
+
+	if (roles & PAXOS_ROLE_ACCEPTOR)
+		post_msg(inst, PX_ROLE_ACC, m);
+	if (roles & PAXOS_ROLE_PROPOSER)
+		post_msg(inst, PX_ROLE_PROP, m);
+	if (roles & PAXOS_ROLE_LEARNER)
+		post_msg(inst, PX_ROLE_LEARN, m);
+}
+
+/* ------------------------------------------------------------ rx thread */
+
+void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
+{
+	struct sk_buff_head *q = &inst->rxq;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (skb_queue_len(q) >= READ_ONCE(paxos_rx_queue_len)) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		px_count_drop(inst, PAXOS_DROP_QUEUE_FULL);
+		kfree_skb(skb);
+		return;
+	}
+	__skb_queue_tail(q, skb);
+	spin_unlock_irqrestore(&q->lock, flags);
+	wake_up(&inst->rx_wq);
+}
+
+static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
+		     struct px_wire_cfg *wcfg)
+{
+	struct px_frame f;
+	struct px_msg m;
+	int ret;
+
+	if (skb_linearize(skb)) {
+		px_count_drop(inst, PAXOS_DROP_REASM);
+		return;
+	}
+	ret = px_wire_parse(wcfg, skb->data, skb->len, &f);
+	if (ret < 0) {
+		px_count_drop(inst, -ret);
+		return;
+	}
+	/*
+	 * PAXOS_DROP_TRUNCATED is 0, so "-PAXOS_DROP_TRUNCATED" reads as
+	 * success: make sure the payload is really there.
+	 */
+	if (skb->len < PAXOS_FRAME_HDR_LEN + f.frag_len +
+		       (f.flags & PAXOS_F_AUTH ? PAXOS_AUTH_TAG_LEN : 0)) {
+		px_count_drop(inst, PAXOS_DROP_TRUNCATED);
+		return;
+	}
+	/* Our own id on the wire is a loop or a misconfigured twin. */
+	if (f.src == inst->self) {
+		px_count_drop(inst, PAXOS_DROP_BAD_NODE);
+		return;
+	}
+	ret = px_reasm_add(&inst->reasm, px_now(), &f, &m);
+	if (ret < 0) {
+		px_count_drop(inst, -ret);
+		return;
+	}
+	if (ret == 0)
+		return;
+	atomic64_inc(&inst->cnt.msgs_rx);
+	dispatch(inst, &m);
+}
+
+static bool rx_busy_poll(struct paxos_instance *inst)
+{
+	unsigned int us = READ_ONCE(paxos_busy_poll_us);
+	u64 end;
+
+	if (!us)
+		return false;
+	end = px_now() + us;
+	while (px_now() < end && !kthread_should_stop()) {
+		if (!skb_queue_empty_lockless(&inst->rxq))
+			return true;
+		cond_resched();
+		cpu_relax();
+	}
+	return false;
+}
+
+static int rx_thread(void *arg)
+{
+	struct paxos_instance *inst = arg;
+	struct sk_buff_head batch;
+	struct px_wire_cfg wcfg = inst->wcfg;
+	struct sk_buff *skb;
+
+	__skb_queue_head_init(&batch);
+	while (!kthread_should_stop()) {
+		if (skb_queue_empty_lockless(&inst->rxq) &&
+		    !rx_busy_poll(inst))
+			wait_event_interruptible(inst->rx_wq,
+				kthread_should_stop() ||
+				!skb_queue_empty_lockless(&inst->rxq));
+
+		spin_lock_irq(&inst->rxq.lock);
+		skb_queue_splice_tail_init(&inst->rxq, &batch);
+		spin_unlock_irq(&inst->rxq.lock);
+
+		wcfg.mtu = px_eth_mtu(inst);
+		if (!wcfg.mtu)
+			wcfg.mtu = PAXOS_MAX_MTU;
+		while ((skb = __skb_dequeue(&batch))) {
+			rx_frame(inst, skb, &wcfg);
+			consume_skb(skb);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- role threads */
+
+/* Durable storage hook: the in-memory mode keeps nothing. */
+static int px_persist(struct paxos_instance *inst,
+		      const struct px_record *rec)
+{
+	return 0;
+}
+
+static void send_msgs(struct paxos_instance *inst, const struct px_obuf *ob)
+{
+	for (; ob; ob = ob->next) {
+		if (ob->dst != inst->self)
+			px_eth_send(inst, ob);
+		if (ob->dst == inst->self || ob->dst == PAXOS_NODE_ALL) {
+			struct px_msg m = {
+				.type = ob->type,
+				.src = inst->self,
+				.dst = ob->dst,
+				.ballot = ob->ballot,
+				.instance = ob->instance,
+				.body = ob->body,
+				.len = ob->len,
+			};
+
+			dispatch(inst, &m);
+		}
+	}
+}
+
+/* Learner: copy newly delivered instances for readers, then wake them. */
+static void publish_deliveries(struct px_role_thread *t, u64 delivered)
+{
+	struct paxos_instance *inst = t->inst;
+	u64 before = inst->published;
+	const u8 *v;
+	bool gone;
+	u32 len;
+	int n;
+
+	t->retry_soon = false;
+	while (inst->published < delivered) {
+		u64 i = inst->published + 1;
+
+		v = px_learner_value(inst->learn, i, &len, &gone);
+		if (!v)
+			len = 0;	/* no longer retained: an empty entry */
+		n = px_dlog_append(&inst->log, i, v, len);
+		if (n < 0) {
+			t->retry_soon = true;
+			break;
+		}
+		px_trace_deliver(inst, i, n);
+		inst->published = i;
+	}
+	if (inst->published != before)
+		wake_up_interruptible_poll(&inst->read_wq, EPOLLIN);
+}
+
+static struct px_ready *role_ready(struct px_role_thread *t)
+{
+	struct paxos_instance *inst = t->inst;
+
+	switch (t->id) {
+	case PX_ROLE_ACC:
+		return &inst->acc->out;
+	case PX_ROLE_PROP:
+		return px_proposer_ready(inst->prop);
+	default:
+		return px_learner_ready(inst->learn);
+	}
+}
+
+static void carry_out(struct px_role_thread *t)
+{
+	struct paxos_instance *inst = t->inst;
+	struct px_ready *from = role_ready(t);
+	struct px_ready rd;
+
+	px_ready_init(&rd);
+	px_ready_take(from, &rd);
+	/* 1. persist, 2. send, 3. wake readers */
+	if (rd.persist)
+		px_persist(inst, rd.persist);
+	send_msgs(inst, rd.msgs);
+	if (t->id == PX_ROLE_LEARN)
+		publish_deliveries(t, rd.delivered);
+	px_ready_free(&rd);
+}
+
+static void step_one(struct px_role_thread *t, u64 now,
+		     const struct px_msg *m)
+{
+	struct paxos_instance *inst = t->inst;
+	int err;
+
+	switch (t->id) {
+	case PX_ROLE_ACC:
+		err = px_acceptor_step(inst->acc, m);
+		break;
+	case PX_ROLE_PROP:
+		err = px_proposer_step(inst->prop, now, m);
+		t->cmd_blocked = false;
+		break;
+	default:
+		err = px_learner_step(inst->learn, now, m);
+		break;
+	}
+	if (err == -EINVAL)
+		px_count_drop(inst, PAXOS_DROP_BAD_BODY);
+}
+
+static u64 role_deadline(struct px_role_thread *t)
+{
+	struct paxos_instance *inst = t->inst;
+
+	switch (t->id) {
+	case PX_ROLE_ACC:
+		return U64_MAX;		/* the acceptor has no timers */
+	case PX_ROLE_PROP:
+		return px_proposer_next_deadline(inst->prop);
+	default:
+		return px_learner_next_deadline(inst->learn);
+	}
+}
+
+static void role_tick(struct px_role_thread *t, u64 now)
+{
+	struct paxos_instance *inst = t->inst;
+
+	if (t->id == PX_ROLE_PROP)
+		px_proposer_tick(inst->prop, now);
+	else if (t->id == PX_ROLE_LEARN)
+		px_learner_tick(inst->learn, now);
+}
+
+/* Proposer: move written commands into the core until it is full. */
+static void feed_commands(struct px_role_thread *t, u64 now)
+{
+	struct paxos_instance *inst = t->inst;
+	struct px_qent *e;
+	bool fed = false;
+
+	while (!t->cmd_blocked && (e = queue_peek(&inst->cmdq))) {
+		struct px_ucmd *c = container_of(e, struct px_ucmd, e);
+		int err;
+
+		err = px_proposer_propose(inst->prop, now, c->client_id,
+					  c->seq, c->data, c->len);
+		if (err == -EAGAIN) {
+			t->cmd_blocked = true;
+			break;
+		}
+		if (!err)
+			px_trace_propose(inst, c->client_id, c->seq, c->len);
+		queue_pop(&inst->cmdq, e);
+		kvfree(c);
+		fed = true;
+	}
+	if (fed)
+		wake_up_interruptible_poll(&inst->write_wq, EPOLLOUT);
+}
+
+static void publish_snapshot(struct px_role_thread *t)
+{
+	struct paxos_instance *inst = t->inst;
+	struct px_proposer_info pi;
+	struct px_learner_info li;
+
+	switch (t->id) {
+	case PX_ROLE_ACC:
+		spin_lock_bh(&inst->snap_lock);
+		inst->snap.acc = inst->acc->stats;
+		inst->snap.promised = inst->acc->promised;
+		inst->snap.acc_trim = inst->acc->trim;
+		spin_unlock_bh(&inst->snap_lock);
+		break;
+	case PX_ROLE_PROP:
+		px_proposer_info(inst->prop, &pi);
+		spin_lock_bh(&inst->snap_lock);
+		inst->snap.prop = pi;
+		spin_unlock_bh(&inst->snap_lock);
+		if (pi.leader != inst->seen_leader) {
+			inst->seen_leader = pi.leader;
+			px_trace_leader(inst, pi.leader, pi.leader_ballot);
+			paxos_netlink_leader_event(inst, pi.leader,
+						   pi.leader_ballot);
+		}
+		break;
+	default:
+		px_learner_info(inst->learn, &li);
+		spin_lock_bh(&inst->snap_lock);
+		inst->snap.learn = li;
+		spin_unlock_bh(&inst->snap_lock);
+		if (li.committed > inst->seen_committed) {
+			inst->seen_committed = li.committed;
+			px_trace_decide(inst, li.committed);
+		}
+		break;
+	}
+}
+
+static bool role_has_work(struct px_role_thread *t)
+{
+	if (READ_ONCE(t->in.len))
+		return true;
+	return t->id == PX_ROLE_PROP && !t->cmd_blocked &&
+	       READ_ONCE(t->inst->cmdq.len);
+}
+
+static int role_thread(void *arg)
+{
+	struct px_role_thread *t = arg;
+	LIST_HEAD(batch);
+
+	while (!kthread_should_stop()) {
+		struct px_qent *e, *tmp;
+		u64 now = px_now(), deadline;
+		bool ticked = false;
+
+		queue_splice(&t->in, &batch);
+		list_for_each_entry_safe(e, tmp, &batch, node) {
+			struct px_qmsg *qm = container_of(e, struct px_qmsg, e);
+
+			list_del(&e->node);
+			step_one(t, now, &qm->m);
+			kvfree(qm);
+		}
+		if (t->id == PX_ROLE_PROP)
+			feed_commands(t, now);
+
+		now = px_now();
+		if (now >= role_deadline(t)) {
+			role_tick(t, now);
+			ticked = true;
+			t->cmd_blocked = false;
+		}
+		carry_out(t);
+		publish_snapshot(t);
+
+		deadline = role_deadline(t);
+		now = px_now();
+		if (t->retry_soon || (ticked && deadline <= now))
+			deadline = now + 1000;	/* never spin on a stale deadline */
+		if (deadline > now) {
+			u64 us = min_t(u64, deadline - now, USEC_PER_SEC);
+
+			wait_event_interruptible_hrtimeout(t->wq,
+				kthread_should_stop() || role_has_work(t),
+				ns_to_ktime(us * NSEC_PER_USEC));
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+void px_proposer_kick(struct paxos_instance *inst)
+{
+	wake_up(&inst->thr[PX_ROLE_PROP].wq);
+}
+
+static const char *const role_names[PX_NR_ROLES] = {
+	[PX_ROLE_ACC] = "acc",
+	[PX_ROLE_PROP] = "prop",
+	[PX_ROLE_LEARN] = "learn",
+};
+
+static bool role_configured(struct paxos_instance *inst, enum px_role_id r)
+{
+	static const u32 bits[PX_NR_ROLES] = {
+		[PX_ROLE_ACC] = PAXOS_ROLE_ACCEPTOR,
+		[PX_ROLE_PROP] = PAXOS_ROLE_PROPOSER,
+		[PX_ROLE_LEARN] = PAXOS_ROLE_LEARNER,
+	};
+
+	return inst->roles & bits[r];
+}
+
+int px_threads_start(struct paxos_instance *inst)
+{
+	struct task_struct *task;
+	int r;
+
+	for (r = 0; r < PX_NR_ROLES; r++) {
+		if (!role_configured(inst, r))
+			continue;
+		task = kthread_run(role_thread, &inst->thr[r], "px%u-%s",
+				   inst->self, role_names[r]);
+		if (IS_ERR(task))
+			goto err;
+		inst->thr[r].task = task;
+	}
+	task = kthread_run(rx_thread, inst, "px%u-rx", inst->self);
+	if (IS_ERR(task))
+		goto err;
+	inst->rx_task = task;
+	return 0;
+err:
+	px_threads_stop(inst);
+	return PTR_ERR(task);
+}
+
+void px_threads_stop(struct paxos_instance *inst)
+{
+	int r;
+
+	if (inst->rx_task) {
+		kthread_stop(inst->rx_task);
+		inst->rx_task = NULL;
+	}
+	px_queue_close(&inst->cmdq);
+	for (r = 0; r < PX_NR_ROLES; r++)
+		px_queue_close(&inst->thr[r].in);
+	for (r = 0; r < PX_NR_ROLES; r++) {
+		if (inst->thr[r].task) {
+			kthread_stop(inst->thr[r].task);
+			inst->thr[r].task = NULL;
+		}
+	}
+}
