@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libkpaxos: handles and the delivery thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_DEVICE		"/dev/paxos"
+#define DEFAULT_RETRY_MS	1000
+#define DEFAULT_MAX_INFLIGHT	65536
+#define DEFAULT_RING		1024
+
+static uint64_t random_id(void)
+{
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint64_t)getpid() << 32 ^ kp_now_ms() ^
+		    (uintptr_t)&v;
+	v &= ~KPAXOS_CLIENT_RESERVED;
+	return v ? v : 1;
+}
+
+static void setup_ring(struct kpaxos *h)
+{
+	unsigned int workers[2] = { 1, 1 };
+
+	if (h->opts.flags & KPAXOS_OPEN_NO_URING)
+		return;
+	if (io_uring_queue_init(h->opts.ring_entries, &h->ring, 0) < 0)
+		return;		/* no io_uring: write(2) from the thread */
+	if (io_uring_register_eventfd(&h->ring, h->evfd) < 0) {
+		io_uring_queue_exit(&h->ring);
+		return;
+	}
+	/*
+	 * /dev/paxos writes are punted to io-wq workers.  One worker keeps
+	 * them in submission order (so in sequence order, which spares
+	 * renumbering) and spares threads; the write itself is short.
+	 */
+	io_uring_register_iowq_max_workers(&h->ring, workers);
+	h->have_ring = true;
+	h->ring_cap = h->opts.ring_entries;
+}
+
+int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts)
+{
+	struct paxos_status st;
+	struct kpaxos *h;
+	int err;
+
+	if (!hp)
+		return -EINVAL;
+	*hp = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (opts)
+		h->opts = *opts;
+	if (!h->opts.device)
+		h->opts.device = DEFAULT_DEVICE;
+	if (!h->opts.retry_ms)
+		h->opts.retry_ms = DEFAULT_RETRY_MS;
+	if (!h->opts.max_inflight)
+		h->opts.max_inflight = DEFAULT_MAX_INFLIGHT;
+	if (!h->opts.ring_entries)
+		h->opts.ring_entries = DEFAULT_RING;
+	h->fd = -1;
+	h->evfd = -1;
+	h->cfd = -1;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->space, NULL);
+	pthread_cond_init(&h->idle, NULL);
+	h->wq_tail = &h->wq_head;
+	kp_cbq_init(&h->cq);
+	h->cid = random_id();
+	h->mcid = h->cid | KPAXOS_CLIENT_RESERVED;
+	h->next_seq = 1;
+
+	err = -ENOMEM;
+	h->rbuf = malloc(KP_RBUF_SIZE);
+	h->resbuf = malloc(KPAXOS_MAX_RESULT);
+	if (!h->rbuf || !h->resbuf)
+		goto fail;
+
+	if (h->opts.fd > 0) {
+		h->fd = h->opts.fd;
+	} else {
+		h->fd = open(h->opts.device, O_RDWR | O_CLOEXEC);
+		if (h->fd < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	if (h->opts.start_index &&
+	    ioctl(h->fd, PAXOS_IOC_SEEK, &h->opts.start_index) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	h->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->evfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (h->opts.flags & KPAXOS_OPEN_COMPLETION_FD) {
+		h->cfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (h->cfd < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	if (ioctl(h->fd, PAXOS_IOC_STATUS, &st) == 0) {
+		h->status_ok = true;
+		h->lgen = st.leader_changes;
+	}
+	setup_ring(h);
+	*hp = h;
+	return 0;
+
+fail:
+	if (h->cfd >= 0)
+		close(h->cfd);
+	if (h->evfd >= 0)
+		close(h->evfd);
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->rbuf);
+	free(h->resbuf);
+	free(h);
+	return err;
+}
+
+/* Wait (bounded) for the ring's writes, so that no buffer is in use. */
+static void drain_ring(struct kpaxos *h, struct kp_cbq *q)
+{
+	struct __kernel_timespec ts = { .tv_sec = 1 };
+	struct io_uring_cqe *cqe;
+	int tries = 5;
+
+	while (h->ring_inflight && tries) {
+		if (io_uring_wait_cqe_timeout(&h->ring, &cqe, &ts) < 0) {
+			tries--;
+			continue;
+		}
+		pthread_mutex_lock(&h->lock);
+		kp_reap(h, q);
+		pthread_mutex_unlock(&h->lock);
+	}
+}
+
+void kpaxos_close(struct kpaxos *h)
+{
+	struct kp_cbq q;
+
+	if (!h)
+		return;
+	kp_cbq_init(&q);
+	pthread_mutex_lock(&h->lock);
+	h->stop = true;
+	eventfd_write(h->evfd, 1);
+	pthread_mutex_unlock(&h->lock);
+	if (h->started)
+		pthread_join(h->thread, NULL);
+	h->started = false;
+
+	pthread_mutex_lock(&h->lock);
+	kp_fail_all(h, -ECANCELED, &q);
+	kp_drop_queued(h);
+	pthread_mutex_unlock(&h->lock);
+	if (h->have_ring) {
+		drain_ring(h, &q);
+		io_uring_queue_exit(&h->ring);
+	}
+	/* Completions not collected by kpaxos_complete() run now. */
+	pthread_mutex_lock(&h->lock);
+	if (h->cq.head) {
+		*q.tail = h->cq.head;
+		q.tail = h->cq.tail;
+		kp_cbq_init(&h->cq);
+	}
+	pthread_mutex_unlock(&h->lock);
+	kp_run_callbacks(h, &q);
+
+	close(h->fd);
+	close(h->evfd);
+	if (h->cfd >= 0)
+		close(h->cfd);
+	pthread_cond_destroy(&h->space);
+	pthread_cond_destroy(&h->idle);
+	pthread_mutex_destroy(&h->lock);
+	free(h->rbuf);
+	free(h->resbuf);
+	free(h);
+}
+
+int kpaxos_register_apply(struct kpaxos *h, kpaxos_apply_fn fn, void *ctx)
+{
+	int err;
+
+	if (!h || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->registered) {
+		err = -EBUSY;
+	} else {
+		h->apply = fn;
+		h->apply_ctx = ctx;
+		h->registered = true;
+		err = kp_start(h);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return err;
+}
+
+uint64_t kpaxos_client_id(const struct kpaxos *h)
+{
+	return h ? h->cid : 0;
+}
+
+uint64_t kpaxos_applied_index(struct kpaxos *h)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&h->lock);
+	v = h->applied;
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+void kpaxos_get_stats(struct kpaxos *h, struct kpaxos_stats *st)
+{
+	pthread_mutex_lock(&h->lock);
+	*st = h->st;
+	pthread_mutex_unlock(&h->lock);
+}
+
+int kpaxos_status(struct kpaxos *h, void *st, size_t size)
+{
+	struct paxos_status s;
+
+	if (!h || !st)
+		return -EINVAL;
+	if (ioctl(h->fd, PAXOS_IOC_STATUS, &s) < 0)
+		return -errno;
+	memcpy(st, &s, size < sizeof(s) ? size : sizeof(s));
+	return 0;
+}
+
+/* ------------------------------------------------------ delivery thread */
+
+static void fatal_error(struct kpaxos *h, int err, struct kp_cbq *q)
+{
+	if (!h->fatal)
+		h->fatal = err;
+	kp_fail_all(h, err, q);
+	pthread_cond_broadcast(&h->space);
+	pthread_cond_broadcast(&h->idle);
+}
+
+/* One delivered command. */
+static void deliver(struct kpaxos *h, const struct paxos_delivery_hdr *d,
+		    const uint8_t *data, struct kp_cbq *q)
+{
+	struct kpaxos_cmd_info info;
+	kpaxos_apply_fn fn;
+	size_t res_len = 0;
+	bool own;
+	void *ctx;
+
+	if (d->flags & PAXOS_CMD_F_DUP) {
+		pthread_mutex_lock(&h->lock);
+		h->st.duplicates++;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	fn = h->apply;
+	ctx = h->apply_ctx;
+	pthread_mutex_unlock(&h->lock);
+
+	own = d->client_id == h->cid;
+	if (!(d->client_id & KPAXOS_CLIENT_RESERVED) && fn) {
+		info.instance = d->instance;
+		info.client_id = d->client_id;
+		info.seq = d->seq;
+		info.pos = d->pos;
+		info.local = own;
+		res_len = fn(ctx, &info, data, d->len, h->resbuf,
+			     KPAXOS_MAX_RESULT);
+		if (res_len > KPAXOS_MAX_RESULT)
+			res_len = KPAXOS_MAX_RESULT;
+	}
+
+	pthread_mutex_lock(&h->lock);
+	if (!(d->client_id & KPAXOS_CLIENT_RESERVED))
+		h->st.applied++;
+	h->applied = d->instance;
+	if (own || d->client_id == h->mcid)
+		kp_delivered(h, d->client_id, d->seq, h->resbuf, res_len, q);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Read and apply what the kernel has; returns false on a fatal error. */
+static bool read_records(struct kpaxos *h, struct kp_cbq *q)
+{
+	const struct paxos_delivery_hdr *d;
+	size_t off = 0, need;
+	ssize_t n;
+	int err;
+
+	n = read(h->fd, h->rbuf, KP_RBUF_SIZE);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		err = n < 0 ? -errno : -ENOTCONN;
+		goto fatal;
+	}
+	pthread_mutex_lock(&h->lock);
+	h->st.reads++;
+	pthread_mutex_unlock(&h->lock);
+	while (off + sizeof(*d) <= (size_t)n) {
+		d = (const struct paxos_delivery_hdr *)(h->rbuf + off);
+		need = sizeof(*d) + d->len;
+		if (d->len > PAXOS_MAX_CMD || off + need > (size_t)n) {
+			err = -EPROTO;
+			goto fatal;
+		}
+		deliver(h, d, h->rbuf + off + sizeof(*d), q);
+		off += (need + PAXOS_RECORD_ALIGN - 1) &
+		       ~(size_t)(PAXOS_RECORD_ALIGN - 1);
+	}
+	return true;
+
+fatal:
+	pthread_mutex_lock(&h->lock);
+	fatal_error(h, err, q);
+	pthread_mutex_unlock(&h->lock);
+	return false;
+}
+
+static void poll_leader(struct kpaxos *h, uint64_t now)
+{
+	struct paxos_status st;
+
+	if (!h->status_ok || !h->n_pending || now < h->status_at)
+		return;
+	h->status_at = now + KP_STATUS_MS;
+	if (ioctl(h->fd, PAXOS_IOC_STATUS, &st) < 0)
+		return;
+	if (st.leader_changes != h->lgen) {
+		h->lgen = st.leader_changes;
+		kp_leader_changed(h, now);
+	}
+}
+
+void *kp_thread(void *arg)
+{
+	struct kpaxos *h = arg;
+	struct pollfd pfd[2];
+	struct kp_cbq q;
+	bool reading = true;
+	eventfd_t v;
+	uint64_t now;
+	int timeout;
+
+	kp_cbq_init(&q);
+	pthread_mutex_lock(&h->lock);
+	while (!h->stop) {
+		now = kp_now_ms();
+		poll_leader(h, now);
+		kp_timers(h, now, &q);
+		kp_flush_writes(h, &q);
+		timeout = kp_poll_timeout(h, now);
+		pthread_mutex_unlock(&h->lock);
+		kp_run_callbacks(h, &q);
+
+		pfd[0].fd = reading ? h->fd : -1;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		pfd[1].fd = h->evfd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			usleep(10000);	/* should not happen; do not spin */
+
+		pthread_mutex_lock(&h->lock);
+		if (pfd[1].revents & POLLIN) {
+			eventfd_read(h->evfd, &v);
+			h->kicked = false;
+		}
+		kp_reap(h, &q);
+		pthread_mutex_unlock(&h->lock);
+		if (pfd[0].revents)
+			reading = read_records(h, &q);
+		kp_run_callbacks(h, &q);
+		pthread_mutex_lock(&h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}

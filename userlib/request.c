@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libkpaxos requests: proposing, rewriting after a timeout or a leader
+ * change, renumbering overtaken commands, completing.
+ *
+ * Every function with a struct kpaxos argument expects h->lock held unless
+ * it says otherwise.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+uint64_t kp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void kp_cbq_init(struct kp_cbq *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+static void cbq_add(struct kp_cbq *q, struct kp_req *r)
+{
+	r->cnext = NULL;
+	*q->tail = r;
+	q->tail = &r->cnext;
+}
+
+static unsigned int hash_of(uint64_t seq)
+{
+	return seq & (KP_HASH_SIZE - 1);
+}
+
+static struct kp_req *req_new(struct kpaxos *h, const void *cmd, size_t len,
+			      bool marker)
+{
+	struct kp_req *r;
+
+	r = calloc(1, sizeof(*r) + len);
+	if (!r)
+		return NULL;
+	if (len)
+		memcpy(r->data, cmd, len);
+	r->marker = marker;
+	r->wlen = sizeof(r->hdr) + len;
+	r->hdr.client_id = marker ? h->mcid : h->cid;
+	r->hdr.len = len;
+	pthread_cond_init(&r->cond, NULL);
+	return r;
+}
+
+static bool req_busy(const struct kp_req *r)
+{
+	return !r->done || r->writes || r->queued || r->waiter ||
+	       r->cb_pending;
+}
+
+/* Free @r if nothing refers to it any more. */
+static void req_put(struct kp_req *r)
+{
+	if (req_busy(r))
+		return;
+	pthread_cond_destroy(&r->cond);
+	free(r->res);
+	free(r);
+}
+
+/* Give @r the next sequence number and append it to the pending list. */
+static void req_link(struct kpaxos *h, struct kp_req *r)
+{
+	unsigned int b;
+
+	r->seq = h->next_seq++;
+	r->hdr.seq = r->seq;
+	r->next = NULL;
+	r->prev = h->p_tail;
+	if (h->p_tail)
+		h->p_tail->next = r;
+	else
+		h->p_head = r;
+	h->p_tail = r;
+	b = hash_of(r->seq);
+	r->hnext = h->hash[b];
+	h->hash[b] = r;
+	r->linked = true;
+	if (!h->n_pending++)
+		kp_kick(h);	/* the thread may sleep without a timeout */
+	if (r->deadline < h->scan_at)
+		h->scan_at = r->deadline;
+}
+
+static void req_unlink(struct kpaxos *h, struct kp_req *r)
+{
+	struct kp_req **pp;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		h->p_head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		h->p_tail = r->prev;
+	for (pp = &h->hash[hash_of(r->seq)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == r) {
+			*pp = r->hnext;
+			break;
+		}
+	}
+	r->linked = false;
+	if (!--h->n_pending && !h->n_cb)
+		pthread_cond_broadcast(&h->idle);
+}
+
+static struct kp_req *req_find(struct kpaxos *h, uint64_t seq)
+{
+	struct kp_req *r;
+
+	for (r = h->hash[hash_of(seq)]; r; r = r->hnext)
+		if (r->seq == seq)
+			return r;
+	return NULL;
+}
+
+static void req_enqueue(struct kpaxos *h, struct kp_req *r)
+{
+	if (r->queued || r->done)
+		return;
+	r->queued = true;
+	r->wnext = NULL;
+	*h->wq_tail = r;
+	h->wq_tail = &r->wnext;
+}
+
+static uint64_t retry_interval(struct kpaxos *h, struct kp_req *r)
+{
+	uint32_t shift = r->tries < 3 ? r->tries : 3;
+
+	return (uint64_t)h->opts.retry_ms << shift;
+}
+
+/*
+ * @r was overtaken: a later command of the same client was delivered, so
+ * the kernel will drop every copy of @r's (client, seq) from now on.  Give
+ * it a fresh sequence number and write it again.  Not while a write of the
+ * old header is in flight: the kernel may be reading that buffer.
+ */
+static void req_renumber(struct kpaxos *h, struct kp_req *r)
+{
+	if (r->writes) {
+		r->renumber = true;
+		return;
+	}
+	r->renumber = false;
+	req_unlink(h, r);
+	r->tries = 0;
+	r->deadline = kp_now_ms() + h->opts.retry_ms;
+	r->lgen = h->lgen;
+	req_link(h, r);
+	h->st.renumbered++;
+	req_enqueue(h, r);
+}
+
+/* A write of @r ended (not necessarily successfully). */
+static void req_write_end(struct kpaxos *h, struct kp_req *r)
+{
+	r->writes--;
+	if (!r->writes && r->renumber && !r->done)
+		req_renumber(h, r);
+}
+
+/*
+ * @r is done: applied (err 0, result @res/@len) or failed.  Wakes its
+ * waiter or queues its callback; does not free it.
+ */
+static void req_finish(struct kpaxos *h, struct kp_req *r, int err,
+		       const void *res, size_t len, struct kp_cbq *q)
+{
+	if (r->done)
+		return;
+	r->done = true;
+	if (r->linked)
+		req_unlink(h, r);
+	if (!err && len) {
+		r->res = malloc(len);
+		if (r->res) {
+			memcpy(r->res, res, len);
+			r->res_len = len;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	r->err = err;
+	if (!err)
+		h->st.completed++;
+	if (r->async) {
+		h->n_async--;
+		pthread_cond_broadcast(&h->space);
+		r->cb_pending = true;
+		if (h->cfd >= 0) {
+			cbq_add(&h->cq, r);
+			eventfd_write(h->cfd, 1);
+		} else {
+			cbq_add(q, r);
+			h->n_cb++;
+		}
+	} else if (r->waiter) {
+		pthread_cond_signal(&r->cond);
+	}
+}
+
+/* Run the callbacks in @q; h->lock must NOT be held. */
+void kp_run_callbacks(struct kpaxos *h, struct kp_cbq *q)
+{
+	struct kp_req *r, *next;
+
+	if (!q->head)
+		return;
+	for (r = q->head; r; r = r->cnext)
+		if (r->fn)
+			r->fn(r->arg, r->err, r->err ? NULL : r->res,
+			      r->err ? 0 : r->res_len);
+	pthread_mutex_lock(&h->lock);
+	for (r = q->head; r; r = next) {
+		next = r->cnext;
+		r->cb_pending = false;
+		req_put(r);
+		if (h->cfd < 0 && !--h->n_cb && !h->n_pending)
+			pthread_cond_broadcast(&h->idle);
+	}
+	pthread_mutex_unlock(&h->lock);
+	kp_cbq_init(q);
+}
+
+void kp_kick(struct kpaxos *h)
+{
+	if (h->kicked)
+		return;
+	h->kicked = true;
+	eventfd_write(h->evfd, 1);
+}
+
+int kp_start(struct kpaxos *h)
+{
+	int err;
+
+	if (h->started)
+		return 0;
+	err = pthread_create(&h->thread, NULL, kp_thread, h);
+	if (err)
+		return -err;
+	h->started = true;
+	return 0;
+}
+
+static bool on_thread(struct kpaxos *h)
+{
+	return h->started && pthread_equal(pthread_self(), h->thread);
+}
+
+/*
+ * A command of this handle (@cid is h->cid or h->mcid) was delivered.
+ * Complete its request, and renumber every older request of the same
+ * kind still pending: it has been overtaken.
+ */
+void kp_delivered(struct kpaxos *h, uint64_t cid, uint64_t seq,
+		  const void *res, size_t len, struct kp_cbq *q)
+{
+	bool marker = cid == h->mcid;
+	struct kp_req *r, *next;
+
+	r = req_find(h, seq);
+	if (r && r->marker == marker && !r->done) {
+		req_finish(h, r, 0, res, len, q);
+		req_put(r);
+	}
+	for (r = h->p_head; r && r->seq < seq; r = next) {
+		next = r->next;
+		if (r->marker == marker && !r->renumber)
+			req_renumber(h, r);
+	}
+}
+
+/* Rewrite what is overdue, fail what expired. */
+void kp_timers(struct kpaxos *h, uint64_t now, struct kp_cbq *q)
+{
+	uint64_t next = now + 1000;
+	struct kp_req *r, *nx;
+
+	if (now < h->scan_at)
+		return;
+	for (r = h->p_head; r; r = nx) {
+		nx = r->next;
+		if (r->expire && now >= r->expire) {
+			req_finish(h, r, -ETIMEDOUT, NULL, 0, q);
+			req_put(r);
+			continue;
+		}
+		if (!r->writes && !r->queued && now >= r->deadline) {
+			r->tries++;
+			r->deadline = now + retry_interval(h, r);
+			r->lgen = h->lgen;
+			h->st.retries++;
+			req_enqueue(h, r);
+		}
+		if (r->deadline < next)
+			next = r->deadline;
+		if (r->expire && r->expire < next)
+			next = r->expire;
+	}
+	h->scan_at = next > now + KP_SCAN_MS ? next : now + KP_SCAN_MS;
+}
+
+/* The cluster changed leader: rewrite everything written before. */
+void kp_leader_changed(struct kpaxos *h, uint64_t now)
+{
+	struct kp_req *r;
+
+	for (r = h->p_head; r; r = r->next) {
+		if (r->lgen != h->lgen) {
+			r->deadline = now;
+			r->tries = 0;
+		}
+	}
+	h->scan_at = now;
+}
+
+/* poll(2) timeout of the delivery thread, in ms (-1: none). */
+int kp_poll_timeout(struct kpaxos *h, uint64_t now)
+{
+	uint64_t t;
+
+	if (!h->n_pending)
+		return -1;
+	t = h->scan_at;
+	if (h->status_ok && h->status_at < t)
+		t = h->status_at;
+	if (t <= now)
+		return 0;
+	t -= now;
+	return t > 250 ? 250 : (int)t;
+}
+
+static void write_result(struct kpaxos *h, struct kp_req *r, long res,
+			 struct kp_cbq *q)
+{
+	if (res == (long)r->wlen) {
+		/* in the kernel's queue */
+	} else if (res == -EAGAIN || res == -EINTR || res == -ENOBUFS ||
+		   res == -ENOMEM || res == -ECANCELED) {
+		/* not taken: write it again soon, same (client, seq) */
+		if (!r->done) {
+			r->deadline = kp_now_ms() + KP_EAGAIN_MS;
+			if (r->deadline < h->scan_at)
+				h->scan_at = r->deadline;
+		}
+	} else if (!r->done) {
+		req_finish(h, r, res < 0 ? (int)res : -EIO, NULL, 0, q);
+	}
+	req_write_end(h, r);
+	req_put(r);
+}
+
+/*
+ * Delivery thread: hand the write queue to the kernel - as io_uring SQEs
+ * submitted with one io_uring_submit(), or with write(2) when there is no
+ * ring.
+ */
+void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q)
+{
+	struct io_uring_sqe *sqe;
+	unsigned int n = 0;
+	struct kp_req *r;
+	ssize_t ret;
+
+	while ((r = h->wq_head)) {
+		if (!r->done && h->have_ring && h->ring_inflight >= h->ring_cap)
+			break;
+		h->wq_head = r->wnext;
+		if (!h->wq_head)
+			h->wq_tail = &h->wq_head;
+		r->queued = false;
+		if (r->done) {
+			req_put(r);
+			continue;
+		}
+		r->writes++;
+		h->st.writes++;
+		if (h->have_ring) {
+			sqe = io_uring_get_sqe(&h->ring);
+			if (!sqe) {
+				io_uring_submit(&h->ring);
+				h->st.submits++;
+				n = 0;
+				sqe = io_uring_get_sqe(&h->ring);
+			}
+			if (sqe) {
+				io_uring_prep_write(sqe, h->fd, &r->hdr,
+						    r->wlen, (uint64_t)-1);
+				io_uring_sqe_set_data(sqe, r);
+				h->ring_inflight++;
+				n++;
+				continue;
+			}
+			write_result(h, r, -EAGAIN, q);
+			continue;
+		}
+		pthread_mutex_unlock(&h->lock);
+		ret = write(h->fd, &r->hdr, r->wlen);
+		if (ret < 0)
+			ret = -errno;
+		pthread_mutex_lock(&h->lock);
+		write_result(h, r, ret, q);
+	}
+	if (n) {
+		io_uring_submit(&h->ring);
+		h->st.submits++;
+	}
+}
+
+/* Delivery thread: harvest write completions. */
+void kp_reap(struct kpaxos *h, struct kp_cbq *q)
+{
+	struct io_uring_cqe *cqes[64];
+	unsigned int i, n;
+
+	if (!h->have_ring)
+		return;
+	do {
+		n = io_uring_peek_batch_cqe(&h->ring, cqes, 64);
+		for (i = 0; i < n; i++) {
+			struct kp_req *r = io_uring_cqe_get_data(cqes[i]);
+
+			h->ring_inflight--;
+			write_result(h, r, cqes[i]->res, q);
+		}
+		io_uring_cq_advance(&h->ring, n);
+	} while (n == 64);
+}
+
+void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q)
+{
+	struct kp_req *r;
+
+	while ((r = h->p_head)) {
+		req_finish(h, r, err, NULL, 0, q);
+		req_put(r);
+	}
+}
+
+/* Forget the write queue (handle closing, ring gone). */
+void kp_drop_queued(struct kpaxos *h)
+{
+	struct kp_req *r;
+
+	while ((r = h->wq_head)) {
+		h->wq_head = r->wnext;
+		r->queued = false;
+		req_put(r);
+	}
+	h->wq_tail = &h->wq_head;
+}
+
+/* ---------------------------------------------------------------- API */
+
+static ssize_t propose_wait(struct kpaxos *h, const void *cmd, size_t len,
+			    bool marker, void *result, size_t cap)
+{
+	struct kp_req *r;
+	ssize_t n, ret;
+	uint64_t now;
+
+	if (len > KPAXOS_MAX_CMD)
+		return -EMSGSIZE;
+	if (!cmd && len)
+		return -EINVAL;
+	if (on_thread(h))
+		return -EDEADLK;
+	r = req_new(h, cmd, len, marker);
+	if (!r)
+		return -ENOMEM;
+
+	pthread_mutex_lock(&h->lock);
+	ret = h->fatal;
+	if (!ret)
+		ret = kp_start(h);
+	if (ret) {
+		pthread_mutex_unlock(&h->lock);
+		r->done = true;
+		req_put(r);
+		return ret;
+	}
+	now = kp_now_ms();
+	r->deadline = now + h->opts.retry_ms;
+	r->expire = h->opts.timeout_ms ? now + h->opts.timeout_ms : 0;
+	r->lgen = h->lgen;
+	r->waiter = true;
+	r->writes = 1;
+	req_link(h, r);
+	h->st.proposed++;
+	h->st.writes++;
+	pthread_mutex_unlock(&h->lock);
+
+	/* The blocking path writes from the caller's thread. */
+	do {
+		n = write(h->fd, &r->hdr, r->wlen);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		n = -errno;
+
+	pthread_mutex_lock(&h->lock);
+	if (n != (ssize_t)r->wlen && n != -EAGAIN && !r->done)
+		req_finish(h, r, n < 0 ? (int)n : -EIO, NULL, 0, NULL);
+	else if (n == -EAGAIN && !r->done)
+		r->deadline = now + KP_EAGAIN_MS;
+	req_write_end(h, r);
+	while (!r->done)
+		pthread_cond_wait(&r->cond, &h->lock);
+	r->waiter = false;
+	ret = r->err;
+	if (!ret) {
+		if (cap && r->res_len)
+			memcpy(result, r->res,
+			       r->res_len < cap ? r->res_len : cap);
+		ret = r->res_len;
+	}
+	req_put(r);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+ssize_t kpaxos_propose(struct kpaxos *h, const void *cmd, size_t len,
+		       void *result, size_t cap)
+{
+	if (!h || (cap && !result))
+		return -EINVAL;
+	return propose_wait(h, cmd, len, false, result, cap);
+}
+
+int kpaxos_sync(struct kpaxos *h)
+{
+	ssize_t ret;
+
+	if (!h)
+		return -EINVAL;
+	ret = propose_wait(h, KP_MARKER, KP_MARKER_LEN, true, NULL, 0);
+	return ret < 0 ? (int)ret : 0;
+}
+
+int kpaxos_propose_async(struct kpaxos *h, const void *cmd, size_t len,
+			 unsigned int flags, kpaxos_done_fn done, void *arg)
+{
+	struct kp_req *r;
+	uint64_t now;
+	int err;
+
+	if (!h || (!cmd && len) ||
+	    (flags & ~(KPAXOS_ASYNC_MORE | KPAXOS_ASYNC_NONBLOCK)))
+		return -EINVAL;
+	if (len > KPAXOS_MAX_CMD)
+		return -EMSGSIZE;
+	r = req_new(h, cmd, len, false);
+	if (!r)
+		return -ENOMEM;
+	r->async = true;
+	r->fn = done;
+	r->arg = arg;
+
+	pthread_mutex_lock(&h->lock);
+	err = kp_start(h);
+	/* The delivery thread itself must not wait for room: it makes it. */
+	while (!err && !h->fatal && h->n_async >= h->opts.max_inflight &&
+	       !on_thread(h)) {
+		if (flags & KPAXOS_ASYNC_NONBLOCK) {
+			err = -EAGAIN;
+			break;
+		}
+		kp_kick(h);
+		pthread_cond_wait(&h->space, &h->lock);
+	}
+	if (!err)
+		err = h->fatal;
+	if (err) {
+		pthread_mutex_unlock(&h->lock);
+		r->done = true;
+		req_put(r);
+		return err;
+	}
+	now = kp_now_ms();
+	r->deadline = now + h->opts.retry_ms;
+	r->expire = h->opts.timeout_ms ? now + h->opts.timeout_ms : 0;
+	r->lgen = h->lgen;
+	h->n_async++;
+	h->st.proposed++;
+	req_link(h, r);
+	req_enqueue(h, r);
+	if (!(flags & KPAXOS_ASYNC_MORE))
+		kp_kick(h);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+int kpaxos_flush(struct kpaxos *h)
+{
+	if (!h)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->wq_head)
+		kp_kick(h);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+int kpaxos_drain(struct kpaxos *h)
+{
+	int err;
+
+	if (!h)
+		return -EINVAL;
+	if (on_thread(h))
+		return -EDEADLK;
+	pthread_mutex_lock(&h->lock);
+	if (h->wq_head)
+		kp_kick(h);
+	while ((h->n_pending || h->n_cb) && !h->fatal)
+		pthread_cond_wait(&h->idle, &h->lock);
+	err = h->fatal;
+	pthread_mutex_unlock(&h->lock);
+	return err;
+}
+
+int kpaxos_completion_fd(struct kpaxos *h)
+{
+	if (!h || h->cfd < 0)
+		return -EINVAL;
+	return h->cfd;
+}
+
+int kpaxos_complete(struct kpaxos *h, unsigned int max)
+{
+	struct kp_cbq q;
+	struct kp_req *r;
+	eventfd_t v;
+	int n = 0;
+
+	if (!h || h->cfd < 0)
+		return -EINVAL;
+	kp_cbq_init(&q);
+	eventfd_read(h->cfd, &v);
+	pthread_mutex_lock(&h->lock);
+	while ((r = h->cq.head) && (!max || (unsigned int)n < max)) {
+		h->cq.head = r->cnext;
+		if (!h->cq.head)
+			h->cq.tail = &h->cq.head;
+		cbq_add(&q, r);
+		n++;
+	}
+	if (h->cq.head)
+		eventfd_write(h->cfd, 1);	/* still readable */
+	pthread_mutex_unlock(&h->lock);
+	kp_run_callbacks(h, &q);
+	return n;
+}

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libkpaxos unit tests against the simulated /dev/paxos (fakedev.c):
+ * results, exactly-once under loss/duplication/reordering, replicas
+ * converging, sync(), the io_uring path against the blocking path, the
+ * completion eventfd, timeouts and misuse.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fakedev.h"
+#include "kpaxos.h"
+
+/*
+ * A replica: a counter per 8-bit key plus the log of what was applied.
+ * Command: "k=<key> +<n> id=<unique>"; result: "<key>:<new value>".
+ */
+struct replica {
+	struct kpaxos *h;
+	pthread_mutex_t lock;
+	long counters[256];
+	uint64_t *log;		/* hash of every applied command, in order */
+	size_t n_log, cap_log;
+	uint64_t last_instance;
+	int order_errors;
+};
+
+static uint64_t fnv(const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (len--)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return h;
+}
+
+static size_t apply(void *ctx, const struct kpaxos_cmd_info *info,
+		    const void *cmd, size_t len, void *result, size_t cap)
+{
+	struct replica *r = ctx;
+	char buf[128];
+	unsigned int key;
+	long add;
+
+	if (len >= sizeof(buf))
+		return 0;
+	memcpy(buf, cmd, len);
+	buf[len] = 0;
+	if (sscanf(buf, "k=%u +%ld", &key, &add) != 2)
+		return snprintf(result, cap, "bad");
+	pthread_mutex_lock(&r->lock);
+	if (info->instance < r->last_instance)
+		r->order_errors++;
+	r->last_instance = info->instance;
+	r->counters[key & 255] += add;
+	if (r->n_log == r->cap_log) {
+		r->cap_log = r->cap_log ? 2 * r->cap_log : 1024;
+		r->log = realloc(r->log, r->cap_log * sizeof(*r->log));
+	}
+	r->log[r->n_log++] = fnv(cmd, len);
+	add = r->counters[key & 255];
+	pthread_mutex_unlock(&r->lock);
+	return snprintf(result, cap, "%u:%ld", key & 255, add);
+}
+
+static int replica_open(struct replica *r, struct fakedev *f, int i,
+			uint32_t flags, uint32_t timeout_ms)
+{
+	struct kpaxos_opts o = { 0 };
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	o.fd = fakedev_fd(f, i);
+	o.retry_ms = 30;
+	o.flags = flags;
+	o.timeout_ms = timeout_ms;
+	err = kpaxos_open(&r->h, &o);
+	if (err)
+		return err;
+	return kpaxos_register_apply(r->h, apply, r);
+}
+
+static void replica_close(struct replica *r)
+{
+	kpaxos_close(r->h);
+	free(r->log);
+}
+
+static long counter(struct replica *r, int key)
+{
+	long v;
+
+	pthread_mutex_lock(&r->lock);
+	v = r->counters[key];
+	pthread_mutex_unlock(&r->lock);
+	return v;
+}
+
+static size_t log_len(struct replica *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->n_log;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_propose_result(void)
+{
+	struct fakedev_opts fo = { .replicas = 1 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct replica r;
+	char cmd[64], res[64], want[64];
+	ssize_t n;
+	int i;
+
+	CHECK_EQ(replica_open(&r, f, 0, 0, 0), 0);
+	for (i = 1; i <= 200; i++) {
+		snprintf(cmd, sizeof(cmd), "k=7 +%d id=%d", i, i);
+		n = kpaxos_propose(r.h, cmd, strlen(cmd), res, sizeof(res));
+		snprintf(want, sizeof(want), "7:%d", i * (i + 1) / 2);
+		CHECK_EQ(n, (ssize_t)strlen(want));
+		if (n > 0) {
+			res[n] = 0;
+			CHECK(!strcmp(res, want));
+		}
+	}
+	/* a result longer than the buffer: full length, truncated copy */
+	n = kpaxos_propose(r.h, "k=7 +0 id=x", 11, res, 2);
+	CHECK_EQ(n, 7);
+	CHECK(!memcmp(res, "7:", 2));
+	CHECK_EQ(counter(&r, 7), 200 * 201 / 2);
+	CHECK_EQ(log_len(&r), 201);
+	replica_close(&r);
+	fakedev_stop(f);
+}
+
+struct worker {
+	struct replica *r;
+	int node, thread, n;
+	int errors;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	char cmd[64], res[64];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < w->n; i++) {
+		snprintf(cmd, sizeof(cmd), "k=%d +1 id=%d.%d.%d",
+			 w->thread, w->node, w->thread, i);
+		n = kpaxos_propose(w->r->h, cmd, strlen(cmd), res,
+				   sizeof(res));
+		if (n <= 0)
+			w->errors++;
+	}
+	return NULL;
+}
+
+/*
+ * 3 replicas, 4 threads each, with loss, duplication and reordering: every
+ * command applied exactly once, identical logs everywhere.
+ */
+static void test_replicas_converge(void)
+{
+	struct fakedev_opts fo = { .replicas = 3, .drop_pct = 10,
+				   .dup_pct = 10, .hold_pct = 20,
+				   .batch = 4, .seed = 42 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct replica r[3];
+	struct worker w[12];
+	pthread_t t[12];
+	struct kpaxos_stats st;
+	struct fakedev_stats fs;
+	uint64_t retries = 0;
+	const int per = 150;
+	int i, k;
+
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(replica_open(&r[i], f, i, 0, 0), 0);
+	for (i = 0; i < 12; i++) {
+		w[i] = (struct worker){ .r = &r[i / 4], .node = i / 4,
+					.thread = i % 4, .n = per };
+		pthread_create(&t[i], NULL, worker_run, &w[i]);
+	}
+	for (i = 0; i < 12; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ(w[i].errors, 0);
+	}
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(kpaxos_sync(r[i].h), 0);
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(log_len(&r[i]), 12 * per);
+		CHECK_EQ(r[i].order_errors, 0);
+		for (k = 0; k < 4; k++)
+			CHECK_EQ(counter(&r[i], k), 3 * per);
+		kpaxos_get_stats(r[i].h, &st);
+		retries += st.retries;
+	}
+	for (i = 1; i < 3; i++) {
+		CHECK_EQ(r[i].n_log, r[0].n_log);
+		if (r[i].n_log == r[0].n_log)
+			CHECK(!memcmp(r[i].log, r[0].log,
+				      r[0].n_log * sizeof(uint64_t)));
+	}
+	fakedev_stats(f, &fs);
+	CHECK(fs.dropped > 0);
+	CHECK(fs.dups > 0);
+	CHECK(retries > 0);
+	for (i = 0; i < 3; i++)
+		replica_close(&r[i]);
+	fakedev_stop(f);
+}
+
+/* put on A, sync() on B, B sees it */
+static void test_sync_read_your_writes(void)
+{
+	struct fakedev_opts fo = { .replicas = 2, .hold_pct = 30, .seed = 7 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct replica a, b;
+	char cmd[64];
+	int i, bad = 0;
+
+	CHECK_EQ(replica_open(&a, f, 0, 0, 0), 0);
+	CHECK_EQ(replica_open(&b, f, 1, 0, 0), 0);
+	for (i = 1; i <= 100; i++) {
+		snprintf(cmd, sizeof(cmd), "k=9 +1 id=%d", i);
+		if (kpaxos_propose(a.h, cmd, strlen(cmd), NULL, 0) <= 0)
+			bad++;
+		if (kpaxos_sync(b.h) || counter(&b, 9) != i)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(kpaxos_applied_index(b.h) > 0);
+	replica_close(&a);
+	replica_close(&b);
+	fakedev_stop(f);
+}
+
+struct async_ctx {
+	pthread_mutex_t lock;
+	int done, errors;
+	long sum;		/* of the values in the results */
+	char first[32];
+};
+
+static void async_done(void *arg, int err, const void *result, size_t len)
+{
+	struct async_ctx *c = arg;
+	char buf[64];
+	unsigned int key;
+	long v;
+
+	pthread_mutex_lock(&c->lock);
+	c->done++;
+	if (err || !result || len >= sizeof(buf)) {
+		c->errors++;
+	} else {
+		memcpy(buf, result, len);
+		buf[len] = 0;
+		if (sscanf(buf, "%u:%ld", &key, &v) == 2)
+			c->sum += v;
+		else
+			c->errors++;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Thousands of proposes in flight through io_uring (or the write(2)
+ * fallback), with reordering: every callback runs once with the
+ * applicator's result, and the results are those the blocking path gives
+ * (the values 1..N of one counter, in some order).
+ */
+static void run_async(uint32_t flags, unsigned int hold, int n,
+		      uint64_t *renumbered)
+{
+	struct fakedev_opts fo = { .replicas = 2, .hold_pct = hold,
+				   .dup_pct = 5, .batch = 16, .seed = 3 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct async_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct replica r, other;
+	struct kpaxos_stats st;
+	char cmd[64];
+	int i, err = 0;
+
+	CHECK_EQ(replica_open(&r, f, 0, flags, 0), 0);
+	CHECK_EQ(replica_open(&other, f, 1, 0, 0), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(cmd, sizeof(cmd), "k=3 +1 id=%d", i);
+		err |= kpaxos_propose_async(r.h, cmd, strlen(cmd),
+					    i % 64 == 63 ? 0 :
+					    KPAXOS_ASYNC_MORE,
+					    async_done, &c);
+	}
+	CHECK_EQ(err, 0);
+	CHECK_EQ(kpaxos_flush(r.h), 0);
+	CHECK_EQ(kpaxos_drain(r.h), 0);
+	CHECK_EQ(c.done, n);
+	CHECK_EQ(c.errors, 0);
+	CHECK_EQ(c.sum, (long)n * (n + 1) / 2);
+	CHECK_EQ(kpaxos_sync(other.h), 0);
+	CHECK_EQ(counter(&other, 3), n);
+	CHECK_EQ(counter(&r, 3), n);
+	kpaxos_get_stats(r.h, &st);
+	CHECK_EQ(st.completed, (uint64_t)n);
+	if (!(flags & KPAXOS_OPEN_NO_URING))
+		CHECK(st.submits < (uint64_t)n / 4);	/* batched */
+	*renumbered = st.renumbered;
+	replica_close(&r);
+	replica_close(&other);
+	fakedev_stop(f);
+}
+
+static void test_async_uring(void)
+{
+	uint64_t ren;
+
+	run_async(0, 0, 5000, &ren);
+	run_async(0, 20, 5000, &ren);
+	CHECK(ren > 0);		/* reordering overtook some: renumbered */
+}
+
+static void test_async_no_uring(void)
+{
+	uint64_t ren;
+
+	run_async(KPAXOS_OPEN_NO_URING, 10, 2000, &ren);
+}
+
+static void test_completion_fd(void)
+{
+	struct fakedev_opts fo = { .replicas = 1, .batch = 8 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct async_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct pollfd p;
+	struct replica r;
+	char cmd[64];
+	int i, fd, ran = 0, loops = 0;
+
+	CHECK_EQ(replica_open(&r, f, 0, KPAXOS_OPEN_COMPLETION_FD, 0), 0);
+	fd = kpaxos_completion_fd(r.h);
+	CHECK(fd >= 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(cmd, sizeof(cmd), "k=1 +2 id=%d", i);
+		CHECK_EQ(kpaxos_propose_async(r.h, cmd, strlen(cmd), 0,
+					      async_done, &c), 0);
+	}
+	while (ran < 1000 && loops++ < 1000) {
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 1000) != 1)
+			break;
+		/* callbacks run here, in this thread, not before */
+		ran += kpaxos_complete(r.h, 100);
+	}
+	CHECK_EQ(ran, 1000);
+	CHECK_EQ(c.done, 1000);
+	CHECK_EQ(c.sum, 2L * 1000 * 1001 / 2);
+	CHECK_EQ(kpaxos_complete(r.h, 0), 0);
+	replica_close(&r);
+	fakedev_stop(f);
+}
+
+static void test_timeout(void)
+{
+	struct fakedev_opts fo = { .replicas = 1, .drop_pct = 100 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct replica r;
+	struct kpaxos_stats st;
+
+	CHECK_EQ(replica_open(&r, f, 0, 0, 200), 0);
+	CHECK_EQ(kpaxos_propose(r.h, "k=1 +1", 6, NULL, 0), -ETIMEDOUT);
+	CHECK_EQ(kpaxos_sync(r.h), -ETIMEDOUT);
+	kpaxos_get_stats(r.h, &st);
+	CHECK(st.retries >= 2);
+	replica_close(&r);
+	fakedev_stop(f);
+}
+
+/* Pending requests fail with -ECANCELED when the handle closes. */
+static void test_close_cancels(void)
+{
+	struct fakedev_opts fo = { .replicas = 1, .drop_pct = 100 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct async_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct replica r;
+	int i;
+
+	CHECK_EQ(replica_open(&r, f, 0, 0, 0), 0);
+	for (i = 0; i < 10; i++)
+		CHECK_EQ(kpaxos_propose_async(r.h, "k=1 +1", 6, 0,
+					      async_done, &c), 0);
+	usleep(50000);
+	replica_close(&r);
+	CHECK_EQ(c.done, 10);
+	CHECK_EQ(c.errors, 10);
+	fakedev_stop(f);
+}
+
+static struct kpaxos *reentrant_h;
+static ssize_t reentrant_ret = 1;
+
+static size_t apply_reentrant(void *ctx, const struct kpaxos_cmd_info *info,
+			      const void *cmd, size_t len, void *result,
+			      size_t cap)
+{
+	(void)ctx; (void)info; (void)cmd; (void)len; (void)result; (void)cap;
+	reentrant_ret = kpaxos_propose(reentrant_h, "x", 1, NULL, 0);
+	return 0;
+}
+
+static void test_misuse(void)
+{
+	struct fakedev_opts fo = { .replicas = 1 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct kpaxos_opts o = { .fd = fakedev_fd(f, 0), .retry_ms = 30 };
+	static char big[KPAXOS_MAX_CMD + 1];
+	struct kpaxos *h;
+
+	CHECK_EQ(kpaxos_open(&h, &o), 0);
+	CHECK_EQ(kpaxos_register_apply(h, apply_reentrant, NULL), 0);
+	CHECK_EQ(kpaxos_register_apply(h, apply_reentrant, NULL), -EBUSY);
+	CHECK_EQ(kpaxos_propose(h, big, sizeof(big), NULL, 0), -EMSGSIZE);
+	CHECK_EQ(kpaxos_propose_async(h, big, sizeof(big), 0, NULL, NULL),
+		 -EMSGSIZE);
+	CHECK_EQ(kpaxos_propose_async(h, "a", 1, 0x100, NULL, NULL), -EINVAL);
+	CHECK_EQ(kpaxos_completion_fd(h), -EINVAL);
+	reentrant_h = h;
+	CHECK_EQ(kpaxos_propose(h, "y", 1, NULL, 0), 0);
+	CHECK_EQ(reentrant_ret, -EDEADLK);
+	CHECK(kpaxos_client_id(h) != 0);
+	CHECK_EQ(kpaxos_client_id(h) & KPAXOS_CLIENT_RESERVED, 0);
+	kpaxos_close(h);
+	kpaxos_close(NULL);
+	fakedev_stop(f);
+
+	o = (struct kpaxos_opts){ .device = "/nonexistent/paxos" };
+	CHECK_EQ(kpaxos_open(&h, &o), -ENOENT);
+}
+
+/* Sync markers never reach an applicator. */
+static void test_markers_not_applied(void)
+{
+	struct fakedev_opts fo = { .replicas = 2, .flag_dups = true,
+				   .dup_pct = 50 };
+	struct fakedev *f = fakedev_start(&fo);
+	struct replica a, b;
+	struct kpaxos_stats st;
+	int i;
+
+	CHECK_EQ(replica_open(&a, f, 0, 0, 0), 0);
+	CHECK_EQ(replica_open(&b, f, 1, 0, 0), 0);
+	for (i = 0; i < 20; i++)
+		CHECK_EQ(kpaxos_sync(a.h), 0);
+	CHECK_EQ(kpaxos_propose(a.h, "k=2 +5", 6, NULL, 0), 3);
+	CHECK_EQ(kpaxos_sync(b.h), 0);
+	CHECK_EQ(log_len(&a), 1);
+	CHECK_EQ(log_len(&b), 1);
+	kpaxos_get_stats(b.h, &st);
+	CHECK(st.duplicates > 0);	/* flagged dups were skipped */
+	CHECK_EQ(st.applied, 1);
+	replica_close(&a);
+	replica_close(&b);
+	fakedev_stop(f);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "test_kpaxos: timed out (a request never completed)\n");
+	_exit(1);
+}
+
+int main(void)
+{
+	signal(SIGALRM, on_alarm);
+	alarm(120);
+	RUN(test_propose_result);
+	RUN(test_replicas_converge);
+	RUN(test_sync_read_your_writes);
+	RUN(test_async_uring);
+	RUN(test_async_no_uring);
+	RUN(test_completion_fd);
+	RUN(test_timeout);
+	RUN(test_close_cancels);
+	RUN(test_misuse);
+	RUN(test_markers_not_applied);
+	CHECK_DONE();
+}
