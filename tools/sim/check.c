@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * kpaxos simulator: safety and liveness checkers.
+ *
+ * Every instance a learner delivers is read back with px_learner_value() and
+ * checked at once:
+ *   agreement  - it equals (dup flags aside) what every other learner
+ *                delivered at that instance, in any incarnation;
+ *   integrity  - it is a well-formed batch of commands that clients really
+ *                proposed, byte for byte;
+ *   exactly-once - on a node whose log is complete from instance 1, each
+ *                (client, seq) is delivered non-dup once, in seq order, at
+ *                the same (instance, pos) on every node, and a dup flag is
+ *                only ever set on a command delivered before.
+ * After the heal, durability and liveness: every node's log holds every
+ * command any client issued (acknowledged or still pending).
+ */
+#include <stdarg.h>
+
+#include "sim.h"
+
+void sim_fail(struct sim_world *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->failed)
+		return;
+	w->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+	sim_trace(w, TR_NOTE, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/* Command payloads are a function of (client, seq): retries carry the same. */
+void sim_cmd_fill(u64 client_id, u64 seq, u8 *buf, u32 len)
+{
+	u64 x = client_id * 0x9E3779B97F4A7C15ull ^ seq;
+	u32 i = 0;
+
+	while (i < len) {
+		u64 v = sim_splitmix(&x);
+		u32 k;
+
+		for (k = 0; k < 8 && i < len; k++, i++, v >>= 8)
+			buf[i] = (u8)v;
+	}
+}
+
+static bool cmd_data_ok(u64 client_id, u64 seq, const u8 *data, u32 len)
+{
+	u64 x = client_id * 0x9E3779B97F4A7C15ull ^ seq;
+	u32 i = 0;
+
+	while (i < len) {
+		u64 v = sim_splitmix(&x);
+		u32 k;
+
+		for (k = 0; k < 8 && i < len; k++, i++, v >>= 8)
+			if (data[i] != (u8)v)
+				return false;
+	}
+	return true;
+}
+
+static int client_index(const struct sim_world *w, u64 id)
+{
+	int c;
+
+	for (c = 0; c < w->nclients; c++)
+		if (w->client[c].id == id)
+			return c;
+	return -1;
+}
+
+/*
+ * Compare two batch values, flags aside.  Returns 0 if equal, 1 if they
+ * differ only in dup flags (*pos set to the first such command), -1 if the
+ * values differ.  Both have been validated as batches.
+ */
+static int value_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen, u32 *pos)
+{
+	u32 off = PAXOS_BATCH_HDR_LEN, n, k;
+	int res = 0;
+
+	if (alen != blen || memcmp(a, b, PAXOS_BATCH_HDR_LEN))
+		return -1;
+	n = px_get_be32(a);
+	for (k = 0; k < n; k++) {
+		u32 len = px_get_be32(a + off + 16);
+
+		if (memcmp(a + off, b + off, 20) ||
+		    memcmp(a + off + 24, b + off + 24, len))
+			return -1;
+		if (!res && memcmp(a + off + 20, b + off + 20, 4)) {
+			res = 1;
+			*pos = k;
+		}
+		off += PAXOS_CMD_HDR_LEN + len;
+	}
+	return res;
+}
+
+static struct sim_slot *slot_get(struct sim_world *w, u64 inst)
+{
+	if (inst >= w->nslots) {
+		u64 n = w->nslots ? w->nslots : 256;
+
+		while (n <= inst)
+			n *= 2;
+		w->slot = realloc(w->slot, n * sizeof(*w->slot));
+		if (!w->slot) {
+			perror("sim: realloc");
+			exit(2);
+		}
+		memset(w->slot + w->nslots, 0,
+		       (n - w->nslots) * sizeof(*w->slot));
+		w->nslots = n;
+	}
+	return &w->slot[inst];
+}
+
+/* Validate the batch framing on our own, independently of px_batch_iter. */
+static bool batch_ok(struct sim_world *w, struct sim_node *nd, u64 inst,
+		     const u8 *v, u32 len, u32 *count)
+{
+	u32 off = PAXOS_BATCH_HDR_LEN, n, k;
+
+	if (len < PAXOS_BATCH_HDR_LEN) {
+		sim_fail(w, "integrity: n%u delivered instance %" PRIu64
+			 " with a %u-byte value", nd->id, inst, len);
+		return false;
+	}
+	n = px_get_be32(v);
+	for (k = 0; k < n; k++) {
+		u32 clen;
+
+		if (len - off < PAXOS_CMD_HDR_LEN)
+			goto bad;
+		clen = px_get_be32(v + off + 16);
+		if (clen > PAXOS_MAX_CMD ||
+		    len - off - PAXOS_CMD_HDR_LEN < clen)
+			goto bad;
+		off += PAXOS_CMD_HDR_LEN + clen;
+	}
+	if (off != len)
+		goto bad;
+	*count = n;
+	return true;
+bad:
+	sim_fail(w, "integrity: n%u delivered a malformed batch at instance %"
+		 PRIu64 " (%u bytes, count %u, bad at command %u)", nd->id,
+		 inst, len, n, k);
+	return false;
+}
+
+/* The core's iterator must agree with our parse. */
+static void iter_agrees(struct sim_world *w, struct sim_node *nd, u64 inst,
+			const u8 *v, u32 len, u32 count)
+{
+	struct px_batch_iter it;
+	struct px_cmd cmd;
+	u32 off = PAXOS_BATCH_HDR_LEN, k = 0;
+	int r;
+
+	if (px_batch_iter_init(&it, v, len)) {
+		sim_fail(w, "px_batch_iter_init rejects n%u's instance %" PRIu64,
+			 nd->id, inst);
+		return;
+	}
+	while ((r = px_batch_next(&it, &cmd)) == 1) {
+		if (k >= count || cmd.pos != k ||
+		    cmd.client_id != px_get_be64(v + off) ||
+		    cmd.seq != px_get_be64(v + off + 8) ||
+		    cmd.len != px_get_be32(v + off + 16) ||
+		    cmd.data != v + off + PAXOS_CMD_HDR_LEN ||
+		    cmd.dup != !!(px_get_be32(v + off + 20) & PAXOS_CMD_F_DUP)) {
+			sim_fail(w, "px_batch_next disagrees at instance %"
+				 PRIu64 " command %u", inst, k);
+			return;
+		}
+		off += PAXOS_CMD_HDR_LEN + cmd.len;
+		k++;
+	}
+	if (r < 0 || k != count)
+		sim_fail(w, "px_batch_next: %d after %u of %u commands at instance %"
+			 PRIu64, r, k, count, inst);
+}
+
+static void check_cmd(struct sim_world *w, struct sim_node *nd, u64 inst,
+		      u32 pos, const u8 *h)
+{
+	u64 id = px_get_be64(h), seq = px_get_be64(h + 8);
+	u32 len = px_get_be32(h + 16), flags = px_get_be32(h + 20);
+	int c = client_index(w, id);
+	struct sim_client *cl;
+	u64 where = inst << 16 | pos;
+
+	if (c < 0 || seq < 1 || seq > w->client[c].seq) {
+		sim_fail(w, "integrity: n%u delivered (client %016" PRIx64
+			 ", seq %" PRIu64 ") at %" PRIu64 ".%u, never proposed",
+			 nd->id, id, seq, inst, pos);
+		return;
+	}
+	cl = &w->client[c];
+	if (len != cl->lens[seq] || !cmd_data_ok(id, seq, h + 24, len)) {
+		sim_fail(w, "integrity: n%u delivered c%d seq %" PRIu64
+			 " at %" PRIu64 ".%u with wrong data (%u bytes, proposed %"
+			 PRIu64 ")", nd->id, c, seq, inst, pos, len,
+			 cl->lens[seq]);
+		return;
+	}
+	if (flags & ~PAXOS_CMD_F_DUP) {
+		sim_fail(w, "integrity: n%u: command flags %#x at %" PRIu64
+			 ".%u", nd->id, flags, inst, pos);
+		return;
+	}
+	if (flags & PAXOS_CMD_F_DUP) {
+		w->st.dups++;
+		if (!nd->partial && seq > nd->hi_seq[c])
+			sim_fail(w, "exactly-once: n%u flags c%d seq %" PRIu64
+				 " at %" PRIu64 ".%u as a duplicate, but only delivered up to seq %"
+				 PRIu64, nd->id, c, seq, inst, pos,
+				 nd->hi_seq[c]);
+		return;
+	}
+	w->st.cmds++;
+	if (!nd->partial) {
+		if (seq <= nd->hi_seq[c]) {
+			sim_fail(w, "exactly-once: n%u delivers c%d seq %"
+				 PRIu64 " again at %" PRIu64 ".%u (first at %"
+				 PRIu64 ".%u)", nd->id, c, seq, inst, pos,
+				 cl->where[seq] >> 16,
+				 (u32)(cl->where[seq] & 0xffff));
+			return;
+		}
+		if (seq != nd->hi_seq[c] + 1) {
+			sim_fail(w, "exactly-once: n%u delivers c%d seq %"
+				 PRIu64 " at %" PRIu64 ".%u but seq %" PRIu64
+				 " never", nd->id, c, seq, inst, pos,
+				 nd->hi_seq[c] + 1);
+			return;
+		}
+		if (cl->where[seq] && cl->where[seq] != where) {
+			sim_fail(w, "exactly-once: c%d seq %" PRIu64
+				 " delivered at %" PRIu64 ".%u on n%u but at %"
+				 PRIu64 ".%u elsewhere", c, seq, inst, pos,
+				 nd->id, cl->where[seq] >> 16,
+				 (u32)(cl->where[seq] & 0xffff));
+			return;
+		}
+		cl->where[seq] = where;
+	}
+	if (seq > nd->hi_seq[c])
+		nd->hi_seq[c] = seq;
+	sim_client_delivered(w, nd, c, seq);
+}
+
+static void check_value(struct sim_world *w, struct sim_node *nd, u64 inst,
+			const u8 *v, u32 len)
+{
+	struct sim_slot *s;
+	u32 count, k, off, pos = 0;
+	int r;
+
+	if (!batch_ok(w, nd, inst, v, len, &count))
+		return;
+	iter_agrees(w, nd, inst, v, len, count);
+	s = slot_get(w, inst);
+	if (!s->val) {
+		s->val = malloc(len ? len : 1);
+		if (!s->val) {
+			perror("sim: malloc");
+			exit(2);
+		}
+		memcpy(s->val, v, len);
+		s->len = len;
+		s->node = nd->id;
+		s->partial = nd->partial;
+		w->st.instances++;
+	} else {
+		r = value_cmp(s->val, s->len, v, len, &pos);
+		if (r < 0) {
+			sim_fail(w, "agreement: instance %" PRIu64
+				 ": n%u delivered %u commands (%u bytes), n%u delivered %u commands (%u bytes)",
+				 inst, s->node, px_get_be32(s->val), s->len,
+				 nd->id, count, len);
+			return;
+		}
+		if (r > 0 && !nd->partial && !s->partial) {
+			sim_fail(w, "exactly-once: instance %" PRIu64
+				 " command %u: n%u and n%u disagree on the dup flag",
+				 inst, pos, s->node, nd->id);
+			return;
+		}
+	}
+	sim_trace(w, TR_DELIVER, nd->id, 0, 0, len, inst, count, 0);
+	if (!count)
+		w->st.noops += nd->id == s->node;
+	off = PAXOS_BATCH_HDR_LEN;
+	for (k = 0; k < count && !w->failed; k++) {
+		check_cmd(w, nd, inst, k, v + off);
+		off += PAXOS_CMD_HDR_LEN + px_get_be32(v + off + 16);
+	}
+}
+
+void sim_check_delivered(struct sim_world *w, struct sim_node *nd)
+{
+	struct px_learner_info li;
+	u64 i;
+
+	px_learner_info(nd->lrn, &li);
+	if (li.delivered < nd->read_upto) {
+		sim_fail(w, "n%u: learner delivered index went back from %"
+			 PRIu64 " to %" PRIu64, nd->id, nd->read_upto,
+			 li.delivered);
+		return;
+	}
+	for (i = nd->read_upto + 1; i <= li.delivered && !w->failed; i++) {
+		const u8 *v;
+		u32 len = 0;
+		bool gone = false;
+
+		v = px_learner_value(nd->lrn, i, &len, &gone);
+		if (!v) {
+			if (!gone) {
+				sim_fail(w, "n%u: px_learner_value(%" PRIu64
+					 ") is NULL below delivered %" PRIu64,
+					 nd->id, i, li.delivered);
+				return;
+			}
+			/* not retained: this incarnation's log has a hole */
+			nd->partial = true;
+			continue;
+		}
+		if (!nd->first_read)
+			nd->first_read = i;
+		nd->ndeliv++;
+		check_value(w, nd, i, v, len);
+	}
+	nd->read_upto = li.delivered;
+	if (li.delivered > w->max_delivered)
+		w->max_delivered = li.delivered;
+}
+
+/*
+ * Who can still supply instance @inst: learners that retain it, acceptors
+ * that hold an accepted value for it, and the acceptors' trim points.
+ */
+static void where_is(struct sim_world *w, u64 inst, char *buf, size_t n)
+{
+	size_t off;
+	int i;
+
+	off = snprintf(buf, n, "instance %" PRIu64 ": learners {", inst);
+	for (i = 1; i <= w->n && off < n; i++) {
+		struct sim_node *nd = &w->node[i];
+		bool gone;
+		u32 len;
+
+		if (nd->up && px_learner_value(nd->lrn, inst, &len, &gone))
+			off += snprintf(buf + off, n - off, " n%d", i);
+	}
+	if (off < n)
+		off += snprintf(buf + off, n - off, " } acceptors {");
+	for (i = 1; i <= w->n && off < n; i++) {
+		struct sim_node *nd = &w->node[i];
+		const struct px_acc_slot *s;
+
+		if (!nd->up)
+			continue;
+		s = &nd->acc.slots[inst & (nd->acc.cfg.acceptor_slots - 1)];
+		if (s->instance == inst)
+			off += snprintf(buf + off, n - off, " n%d", i);
+	}
+	if (off < n)
+		off += snprintf(buf + off, n - off, " } trims {");
+	for (i = 1; i <= w->n && off < n; i++)
+		if (w->node[i].up)
+			off += snprintf(buf + off, n - off, " %" PRIu64,
+					w->node[i].acc.trim);
+	if (off < n)
+		snprintf(buf + off, n - off, " }");
+}
+
+bool sim_check_converged(struct sim_world *w, bool report)
+{
+	char where[200];
+	int i, c;
+
+	for (i = 1; i <= w->n; i++) {
+		struct sim_node *nd = &w->node[i];
+
+		if (!nd->up) {
+			if (report)
+				sim_fail(w, "liveness: n%u is down after the heal",
+					 i);
+			return false;
+		}
+		for (c = 0; c < w->nclients; c++) {
+			struct sim_client *cl = &w->client[c];
+
+			if (nd->hi_seq[c] >= cl->seq)
+				continue;
+			if (!report)
+				return false;
+			where_is(w, nd->read_upto + 1, where, sizeof(where));
+			if (nd->hi_seq[c] < cl->acked)
+				sim_fail(w, "durability: acknowledged c%d seq %"
+					 PRIu64 " is not in n%u's log 30 s after the heal (n%u delivered %"
+					 PRIu64 ", highest anywhere %" PRIu64
+					 "; %s)", c, nd->hi_seq[c] + 1, i, i,
+					 nd->read_upto, w->max_delivered,
+					 where);
+			else
+				sim_fail(w, "liveness: c%d seq %" PRIu64
+					 " (%" PRIu64 " bytes) not delivered on n%u 30 s after the heal (n%u delivered %"
+					 PRIu64 ", highest anywhere %" PRIu64
+					 "; %s)", c, cl->seq, cl->lens[cl->seq],
+					 i, i, nd->read_upto, w->max_delivered,
+					 where);
+			return false;
+		}
+	}
+	for (c = 0; c < w->nclients; c++) {
+		if (w->client[c].waiting) {
+			if (report)
+				sim_fail(w, "liveness: c%d seq %" PRIu64
+					 " never acknowledged by n%u",
+					 c, w->client[c].seq,
+					 w->client[c].asked);
+			return false;
+		}
+	}
+	return true;
+}
+
+void sim_check_free(struct sim_world *w)
+{
+	u64 i;
+
+	for (i = 0; i < w->nslots; i++)
+		free(w->slot[i].val);
+	free(w->slot);
+	w->slot = NULL;
+	w->nslots = 0;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * kpaxos deterministic simulator: shared declarations.
+ *
+ * One run ("world") is N nodes, each an acceptor + proposer + learner from
+ * kmod/core, joined by a simulated Ethernet that carries frames made by the
+ * real codec.  Everything random comes from one 64-bit seed; time is virtual
+ * (microseconds).  See README.md for the fault model and the checkers.
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+
+#include "px.h"
+#include "px_wire.h"
+
+#define SIM_MAX_NODES	5
+#define SIM_MAX_CLIENTS	8
+#define SIM_NEVER	UINT64_MAX
+
+/* ------------------------------------------------------------------ PRNG */
+
+/* xoshiro256**, seeded through splitmix64: the simulator's only randomness. */
+struct sim_rng {
+	u64 s[4];
+};
+
+static inline u64 sim_splitmix(u64 *x)
+{
+	u64 z = (*x += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static inline void sim_rng_seed(struct sim_rng *r, u64 seed)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		r->s[i] = sim_splitmix(&seed);
+}
+
+static inline u64 sim_rotl(u64 x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline u64 sim_rand(struct sim_rng *r)
+{
+	u64 res = sim_rotl(r->s[1] * 5, 7) * 9;
+	u64 t = r->s[1] << 17;
+
+	r->s[2] ^= r->s[0];
+	r->s[3] ^= r->s[1];
+	r->s[1] ^= r->s[2];
+	r->s[0] ^= r->s[3];
+	r->s[2] ^= t;
+	r->s[3] = sim_rotl(r->s[3], 45);
+	return res;
+}
+
+/* Uniform in [0, n); n > 0. */
+static inline u64 sim_below(struct sim_rng *r, u64 n)
+{
+	return (u64)(((unsigned __int128)sim_rand(r) * n) >> 64);
+}
+
+/* Uniform in [lo, hi]. */
+static inline u64 sim_range(struct sim_rng *r, u64 lo, u64 hi)
+{
+	return lo + sim_below(r, hi - lo + 1);
+}
+
+/* True with probability ppm / 1e6. */
+static inline bool sim_chance(struct sim_rng *r, u32 ppm)
+{
+	return sim_below(r, 1000000) < ppm;
+}
+
+/* ---------------------------------------------------------------- events */
+
+enum sim_ev_kind {
+	EV_FRAME,		/* a frame arrives at node */
+	EV_LOCAL,		/* a message to self, handed over without wire */
+	EV_TICK,		/* node's timer */
+	EV_CRASH,
+	EV_RESTART,
+	EV_CLIENT_SEND,		/* client issues its next command */
+	EV_CLIENT_TIMEOUT,	/* client gives up on the node it asked */
+	EV_FAULT,		/* fault scheduler: pick the next fault */
+	EV_HEAL,		/* end of the fault phase */
+	EV_LIVE_CHECK,		/* liveness phase: converged yet? */
+};
+
+struct sim_ev {
+	u64 t;
+	u64 seq;		/* insertion order: ties broken by it */
+	u8 kind;
+	u8 node;
+	u8 src;
+	u32 inc;		/* node incarnation the event belongs to */
+	u64 a, b;
+	void *data;		/* frame bytes or struct sim_local */
+	u32 len;
+};
+
+struct sim_local {
+	struct px_msg m;
+	u8 body[];
+};
+
+/* ----------------------------------------------------------------- nodes */
+
+struct sim_disk {
+	struct px_record *head;
+	struct px_record **tail;
+	u64 records, bytes;
+};
+
+struct sim_node {
+	u8 id;
+	bool up;
+	bool crash_armed;	/* crash in the middle of the next send */
+	u32 inc;		/* incarnation, bumped by every restart */
+	s64 clock_off;		/* node clock = virtual time + offset */
+	struct px_config cfg;
+	struct px_wire_cfg wcfg;
+	struct px_acceptor acc;
+	struct px_proposer *prop;
+	struct px_learner *lrn;
+	struct px_reasm reasm;
+	u32 msg_seq;
+	u64 timer_at;		/* virtual time of the live timer, or NEVER */
+	u64 timer_gen;
+	u64 prop_ballot;	/* last ballot seen leading, for the trace */
+	struct sim_disk disk;	/* survives crashes */
+	/* checker state for the current incarnation */
+	u64 read_upto;		/* instances read from the learner */
+	bool partial;		/* log did not start at instance 1 */
+	u64 first_read;		/* first instance read in this incarnation */
+	u64 hi_seq[SIM_MAX_CLIENTS];	/* highest non-dup seq delivered */
+	u64 ndeliv;
+};
+
+/* ---------------------------------------------------------------- client */
+
+struct sim_client {
+	u64 id;
+	u64 seq;		/* current command; 0 before the first */
+	u64 acked;		/* highest seq acknowledged */
+	u8 asked;		/* node asked for the current command */
+	u32 attempt;
+	u64 sent_at;
+	u64 *lens;		/* lens[s] = command length of seq s */
+	u64 *where;		/* where[s] = instance << 16 | pos, or 0 */
+	u64 cap;
+	bool waiting;		/* current command not acknowledged yet */
+};
+
+/* --------------------------------------------------------------- checker */
+
+struct sim_slot {
+	u8 *val;		/* value as first delivered (with dup flags) */
+	u32 len;
+	u8 node;		/* first node that delivered it */
+	bool partial;		/* that node's log has holes */
+};
+
+/* ----------------------------------------------------------------- trace */
+
+enum sim_tr_kind {
+	TR_SEND, TR_RECV, TR_DROP, TR_LOCAL, TR_CRASH, TR_RESTART, TR_PROPOSE,
+	TR_DELIVER, TR_LEADER, TR_PART, TR_HEAL, TR_ACK, TR_RETRY, TR_PERSIST,
+	TR_REJECT, TR_NOTE,
+};
+
+struct sim_tr {
+	u64 t;
+	u8 kind, node, peer, type;
+	u32 len;
+	u64 a, b, c;
+};
+
+#define SIM_TRACE_RING	256
+
+/* ----------------------------------------------------------------- world */
+
+struct sim_stats {
+	u64 events, frames, frames_lost, frames_dup, frames_cut, msgs;
+	u64 reasm_drops, parse_drops, rejects, crashes, crashes_vetoed;
+	u64 restarts;
+	u64 partitions, proposals, acks, retries, leader_changes;
+	u64 instances, noops, cmds, dups, disk_records;
+};
+
+struct sim_world {
+	u64 seed;
+	struct sim_rng rng;
+	u64 now;
+	/* event queue: binary heap ordered by (t, seq) */
+	struct sim_ev **heap;
+	u32 heap_n, heap_cap;
+	u64 ev_seq;
+	/* run parameters, drawn from the seed */
+	int n;
+	u32 members;
+	u32 mtu;
+	u32 loss_ppm, dup_ppm;
+	u32 delay_min, delay_max;	/* per frame, us */
+	u32 slow_ppm;			/* frames delayed much longer */
+	u32 loss0, dup0;		/* as drawn, before the heal */
+	u32 tune[8];			/* px_config variations */
+	u64 fault_end;			/* virtual time the fault phase ends */
+	u64 live_deadline;
+	bool healed;
+	bool link[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];	/* src->dst up */
+	struct sim_node node[SIM_MAX_NODES + 1];
+	int nclients;
+	struct sim_client client[SIM_MAX_CLIENTS];
+	/* checker */
+	struct sim_slot *slot;
+	u64 nslots;
+	u64 max_delivered;
+	u64 max_trim;			/* highest acceptor trim seen */
+	/* outcome */
+	bool failed;
+	bool done;			/* converged after the heal */
+	char why[512];
+	u64 ev_budget;
+	/* trace */
+	bool trace_all;
+	struct sim_tr ring[SIM_TRACE_RING];
+	u64 ring_n;
+	struct sim_stats st;
+	u8 *scratch;		/* frame buffer, mtu bytes */
+};
+
+/* world.c */
+void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace);
+void sim_world_uninit(struct sim_world *w);
+/* Run to completion.  Returns 0, or 1 on a violation (w->why). */
+int sim_world_run(struct sim_world *w);
+void sim_schedule(struct sim_world *w, u64 t, u8 kind, u8 node, u64 a, u64 b);
+void sim_node_drain(struct sim_world *w, struct sim_node *nd);
+u64 sim_node_now(const struct sim_world *w, const struct sim_node *nd);
+
+/* check.c */
+void sim_fail(struct sim_world *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sim_check_delivered(struct sim_world *w, struct sim_node *nd);
+bool sim_check_converged(struct sim_world *w, bool report);
+void sim_check_free(struct sim_world *w);
+void sim_cmd_fill(u64 client_id, u64 seq, u8 *buf, u32 len);
+
+/* client.c */
+void sim_clients_init(struct sim_world *w);
+void sim_clients_free(struct sim_world *w);
+void sim_client_send(struct sim_world *w, int c);
+void sim_client_timeout(struct sim_world *w, int c, u64 seq, u32 attempt);
+void sim_client_delivered(struct sim_world *w, struct sim_node *nd, int c,
+			  u64 seq);
+
+/* trace.c */
+void sim_trace(struct sim_world *w, u8 kind, u8 node, u8 peer, u8 type,
+	       u32 len, u64 a, u64 b, u64 c);
+void sim_trace_dump(struct sim_world *w, FILE *out);
+const char *sim_msg_name(u8 type);
+
+#endif /* SIM_H */
