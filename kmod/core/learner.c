@@ -348,6 +348,9 @@ static void request_gap(struct px_learner *l, u64 now)
 	struct px_obuf *ob;
 	u8 dst = gap_target(l);
 
+	/* What one answer carries, so the next request can follow it. */
+	to = PX_MIN(to, from + PX_LEARN_REPLY_MAX - 1);
+
 	l->stall_since = now;
 	if (!dst || to < from)
 		return;
