@@ -314,7 +314,8 @@ static u8 pick_peer(struct px_learner *l)
 
 	if (!others)
 		return 0;
-	k = (u32)(px_rand_next(&l->rng) % (u64)px_popcount32(others));
+	/* 32-bit modulo: no libgcc helper in 32-bit kernels. */
+	k = (u32)(px_rand_next(&l->rng) >> 32) % (u32)px_popcount32(others);
 	for (id = 1; id < 32; id++) {
 		if (!(others >> id & 1))
 			continue;
