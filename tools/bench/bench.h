@@ -56,6 +56,9 @@ struct bench_cpu {
 void bench_cpu_sample(struct bench_cpu *s, const char *const *pats,
 		      int npats);
 
+/* key=value lines, the same for pxd and the module. */
+void bench_print_status(const struct paxos_status *s);
+
 /* Parse "1k", "8KiB", "64" into bytes; -1 on error. */
 long bench_parse_size(const char *s);
 

@@ -275,3 +275,26 @@ long bench_parse_size(const char *s)
 		return -1;
 	return v;
 }
+
+void bench_print_status(const struct paxos_status *s)
+{
+	printf("node_id=%u\nleader_id=%u\nis_leader=%u\nmembers=0x%x\n"
+	       "ballot=%llu\npromised=%llu\nfirst_index=%llu\n"
+	       "last_index=%llu\ncommitted_index=%llu\n"
+	       "delivered_index=%llu\nframes_rx=%llu\nframes_tx=%llu\n"
+	       "msgs_rx=%llu\nmsgs_tx=%llu\nproposals=%llu\n"
+	       "delivered_cmds=%llu\nduplicates=%llu\nleader_changes=%llu\n",
+	       s->node_id, s->leader_id, s->is_leader, s->members,
+	       (unsigned long long)s->ballot, (unsigned long long)s->promised,
+	       (unsigned long long)s->first_index,
+	       (unsigned long long)s->last_index,
+	       (unsigned long long)s->committed_index,
+	       (unsigned long long)s->delivered_index,
+	       (unsigned long long)s->frames_rx,
+	       (unsigned long long)s->frames_tx,
+	       (unsigned long long)s->msgs_rx, (unsigned long long)s->msgs_tx,
+	       (unsigned long long)s->proposals,
+	       (unsigned long long)s->delivered_cmds,
+	       (unsigned long long)s->duplicates,
+	       (unsigned long long)s->leader_changes);
+}

@@ -12,6 +12,16 @@
  *   pxcheck log TARGET --count N [--timeout S]
  *       print one line per delivered command until N were seen:
  *       "instance pos client_id seq len checksum"
+ *
+ * and, for the module's instance in the caller's network namespace:
+ *
+ *   pxcheck kup DEV --id N --ifname IF --peer ID=MAC... [--param K=V]...
+ *       PAXOS_IOC_DOWN (if up), PAXOS_IOC_SET_PARAM for every parameter
+ *       (those not given back to their defaults), PAXOS_IOC_UP.
+ *       K: window batch_bytes batch_delay_us heartbeat_us election_us
+ *       retransmit_us
+ *   pxcheck kdown DEV
+ *   pxcheck kstatus DEV        key=value lines, as pxd --status
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +30,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include "bench.h"
 
@@ -171,12 +183,122 @@ static int do_log(struct bconn *c, long count, long timeout_s)
 	return 0;
 }
 
+static const char *const param_names[__PAXOS_PARAM_MAX] = {
+	[PAXOS_PARAM_WINDOW] = "window",
+	[PAXOS_PARAM_BATCH_BYTES] = "batch_bytes",
+	[PAXOS_PARAM_BATCH_DELAY_US] = "batch_delay_us",
+	[PAXOS_PARAM_HEARTBEAT_US] = "heartbeat_us",
+	[PAXOS_PARAM_ELECTION_US] = "election_us",
+	[PAXOS_PARAM_RETRANSMIT_US] = "retransmit_us",
+};
+
+struct kup {
+	struct paxos_config uc;
+	u64 params[__PAXOS_PARAM_MAX];
+};
+
+static int kup_param(struct kup *k, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	int i;
+
+	if (!eq)
+		return -1;
+	for (i = 1; i < __PAXOS_PARAM_MAX; i++) {
+		if (strlen(param_names[i]) == (size_t)(eq - kv) &&
+		    !strncmp(kv, param_names[i], eq - kv)) {
+			k->params[i] = strtoull(eq + 1, NULL, 0);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int kup_peer(struct kup *k, const char *s)
+{
+	struct paxos_peer *p;
+	unsigned int b[6], i;
+	char *end;
+	long id = strtol(s, &end, 10);
+
+	if (*end != '=' || id < 1 || id >= PAXOS_MAX_NODES ||
+	    k->uc.n_peers >= PAXOS_MAX_NODES ||
+	    sscanf(end + 1, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5]) != 6)
+		return -1;
+	p = &k->uc.peers[k->uc.n_peers++];
+	p->node_id = id;
+	for (i = 0; i < 6; i++)
+		p->mac[i] = b[i];
+	return 0;
+}
+
+static int do_kup(int fd, struct kup *k)
+{
+	struct paxos_param_kv kv = { 0 };
+	int i;
+
+	if (ioctl(fd, PAXOS_IOC_DOWN) && errno != ENOTCONN) {
+		perror("pxcheck: PAXOS_IOC_DOWN");
+		return 1;
+	}
+	for (i = 1; i < __PAXOS_PARAM_MAX; i++) {
+		kv.key = i;
+		kv.value = k->params[i];
+		if (ioctl(fd, PAXOS_IOC_SET_PARAM, &kv)) {
+			fprintf(stderr, "pxcheck: %s=%llu: %s\n",
+				param_names[i], (unsigned long long)kv.value,
+				strerror(errno));
+			return 1;
+		}
+	}
+	k->uc.roles = PAXOS_ROLE_ALL;
+	if (!k->uc.cluster_id)
+		k->uc.cluster_id = 1;
+	if (ioctl(fd, PAXOS_IOC_UP, &k->uc)) {
+		perror("pxcheck: PAXOS_IOC_UP");
+		return 1;
+	}
+	return 0;
+}
+
+static int kernel_cmd(const char *cmd, const char *dev, struct kup *k)
+{
+	struct paxos_status st;
+	int fd, ret = 0;
+
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		perror(dev);
+		return 1;
+	}
+	if (!strcmp(cmd, "kup")) {
+		ret = do_kup(fd, k);
+	} else if (!strcmp(cmd, "kdown")) {
+		if (ioctl(fd, PAXOS_IOC_DOWN) && errno != ENOTCONN) {
+			perror("pxcheck: PAXOS_IOC_DOWN");
+			ret = 1;
+		}
+	} else {
+		if (ioctl(fd, PAXOS_IOC_STATUS, &st)) {
+			perror("pxcheck: PAXOS_IOC_STATUS");
+			ret = 1;
+		} else {
+			bench_print_status(&st);
+		}
+	}
+	close(fd);
+	return ret;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 "usage: pxcheck propose TARGET --client ID --count N [--size B]\n"
 "                       [--window W] [--dup] [--timeout S]\n"
-"       pxcheck log TARGET --count N [--timeout S]\n");
+"       pxcheck log TARGET --count N [--timeout S]\n"
+"       pxcheck kup DEV --id N --ifname IF --peer ID=MAC... [--param K=V]...\n"
+"       pxcheck kdown DEV | kstatus DEV\n");
 }
 
 int main(int argc, char **argv)
@@ -188,8 +310,14 @@ int main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "dup", no_argument, NULL, 'd' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "ifname", required_argument, NULL, 'I' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "param", required_argument, NULL, 'P' },
+		{ "cluster-id", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct kup k;
 	u64 cid = 0;
 	long count = 0, size = 16, window = 1, timeout = 30;
 	bool dup = false;
@@ -201,7 +329,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	optind = 3;
-	while ((c = getopt_long(argc, argv, "c:n:s:w:t:d", opts,
+	while ((c = getopt_long(argc, argv, "c:n:s:w:t:di:I:p:P:C:", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -222,11 +350,37 @@ int main(int argc, char **argv)
 		case 'd':
 			dup = true;
 			break;
+		case 'i':
+			k.uc.node_id = strtoul(optarg, NULL, 0);
+			break;
+		case 'I':
+			snprintf(k.uc.ifname, sizeof(k.uc.ifname), "%s",
+				 optarg);
+			break;
+		case 'p':
+			if (kup_peer(&k, optarg)) {
+				fprintf(stderr, "pxcheck: bad --peer %s\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'P':
+			if (kup_param(&k, optarg)) {
+				fprintf(stderr, "pxcheck: bad --param %s\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'C':
+			k.uc.cluster_id = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			usage();
 			return 1;
 		}
 	}
+	if (argv[1][0] == 'k')
+		return kernel_cmd(argv[1], argv[2], &k);
 	if (count < 1 || size < 0 || size > PAXOS_MAX_CMD || window < 1) {
 		usage();
 		return 1;

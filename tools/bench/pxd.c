@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 
 #include "pxd.h"
+#include "bench.h"
 
 enum { TAG_TIMER = 1, TAG_NET, TAG_LISTEN, TAG_CTL };
 
@@ -548,24 +549,6 @@ static int print_status(const char *path)
 		got += n;
 	}
 	close(fd);
-	printf("node_id=%u\nleader_id=%u\nis_leader=%u\nmembers=0x%x\n"
-	       "ballot=%llu\npromised=%llu\nfirst_index=%llu\n"
-	       "last_index=%llu\ncommitted_index=%llu\ndelivered_index=%llu\n"
-	       "frames_rx=%llu\nframes_tx=%llu\nmsgs_rx=%llu\nmsgs_tx=%llu\n"
-	       "proposals=%llu\ndelivered_cmds=%llu\nduplicates=%llu\n"
-	       "leader_changes=%llu\n",
-	       s.node_id, s.leader_id, s.is_leader, s.members,
-	       (unsigned long long)s.ballot, (unsigned long long)s.promised,
-	       (unsigned long long)s.first_index,
-	       (unsigned long long)s.last_index,
-	       (unsigned long long)s.committed_index,
-	       (unsigned long long)s.delivered_index,
-	       (unsigned long long)s.frames_rx,
-	       (unsigned long long)s.frames_tx,
-	       (unsigned long long)s.msgs_rx, (unsigned long long)s.msgs_tx,
-	       (unsigned long long)s.proposals,
-	       (unsigned long long)s.delivered_cmds,
-	       (unsigned long long)s.duplicates,
-	       (unsigned long long)s.leader_changes);
+	bench_print_status(&s);
 	return 0;
 }

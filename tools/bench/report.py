@@ -1,0 +1,442 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+"""report.py: turn bench.sh's bench.jsonl into the benchmark's outputs.
+
+    report.py BENCH.JSONL [--out DIR] [--markdown FILE] [--check]
+
+Prints the table (ratios first, then the sweeps) on stdout and writes
+DIR/results.json, DIR/table.md and PNG plots (gnuplot) into DIR (default
+out/bench).  --markdown also writes the table to FILE.  --check (for
+bench-quick) exits 1 unless the run produced a ping-pong result and a load
+point with decided commands for every backend that ran; timings are never
+judged.
+"""
+import json
+import os
+import subprocess
+import sys
+
+BACKENDS = ["kernel", "pxd-udp", "pxd-raw"]
+GOALS = {
+    "kernel_vs_user": 3.0,
+    "p50_vs_rtt": 1.5,
+    "batched_vs_unbatched": 20.0,
+    "cost_drift": 1.2,
+}
+
+
+def load(path):
+    env, pp, pts, notes = {}, [], [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                o = json.loads(line)
+            except ValueError:
+                notes.append("unparsable line: " + line[:80])
+                continue
+            k = o.get("kind")
+            if k == "env":
+                env = o
+            elif k == "pingpong":
+                pp.append(o)
+            elif k == "load":
+                pts.append(o)
+            elif k == "note":
+                notes.append(o.get("text", ""))
+    return env, pp, pts, notes
+
+
+def find(pts, label, sweep=None, mode="loop", **kw):
+    for p in pts:
+        if p.get("label") != label or p.get("mode") != mode:
+            continue
+        if sweep is not None and p.get("sweep") != sweep:
+            continue
+        if all(p.get(k) == v for k, v in kw.items()):
+            return p
+    return None
+
+
+def rtt(pp, transport, size=64):
+    for p in pp:
+        if p["transport"] == transport and p["size"] == size:
+            return p["rtt_us"]["p50"]
+    return None
+
+
+def ratio(a, b):
+    if a is None or b is None or not b:
+        return None
+    return a / b
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            return "%.0f" % v
+        return ("%." + str(nd) + "f") % v
+    return str(v)
+
+
+def headline(pts):
+    """The reference point of a backend: 64 B commands, 32 proposers."""
+    out = {}
+    for be in BACKENDS:
+        p = (find(pts, be, "conc", size=64, conc=32) or
+             find(pts, be, "quick"))
+        out[be] = p
+    return out
+
+
+def cost_drift(p):
+    """cpu/cmd of the last interval over the first (1.0 = flat)."""
+    if not p or len(p.get("series", [])) < 2:
+        return None
+    s = [x for x in p["series"] if x["cmds"] > 0]
+    if len(s) < 2:
+        return None
+    first = s[0]["busy_us"] / s[0]["cmds"]
+    last = s[-1]["busy_us"] / s[-1]["cmds"]
+    return last / first if first else None
+
+
+def compute_ratios(pp, pts):
+    r = {}
+    h = headline(pts)
+    tk = h["kernel"]["cmds_per_s"] if h["kernel"] else None
+    for be in ("pxd-udp", "pxd-raw"):
+        tu = h[be]["cmds_per_s"] if h[be] else None
+        r["kernel_vs_" + be] = ratio(tk, tu)
+    for be, tr in (("kernel", "raw"), ("pxd-raw", "raw"),
+                   ("pxd-udp", "udp")):
+        p = find(pts, be, "conc", size=64, conc=1)
+        r["p50_vs_rtt_" + be] = ratio(p["lat_us"]["p50"] if p else None,
+                                      rtt(pp, tr))
+    for be in BACKENDS:
+        b = [p for p in pts if p.get("label") == be and
+             p.get("sweep") == "batch"]
+        one = [p for p in b if p.get("batch_bytes") == 28]
+        if b and one:
+            best = max(p["cmds_per_s"] for p in b)
+            r["batched_vs_unbatched_" + be] = ratio(best,
+                                                    one[0]["cmds_per_s"])
+        else:
+            r["batched_vs_unbatched_" + be] = None
+        r["cost_drift_" + be] = cost_drift(find(pts, be, "long"))
+    return r
+
+
+def ratio_rows(pp, pts, r):
+    rows = []
+    h = headline(pts)
+
+    def tp(be):
+        return fmt(h[be]["cmds_per_s"]) if h[be] else "-"
+
+    ref = h["kernel"] or h["pxd-udp"] or h["pxd-raw"]
+    conc = ref["conc"] if ref else 32
+    for be in ("pxd-udp", "pxd-raw"):
+        rows.append(("kernel / %s throughput (64 B, %d proposers)" % (
+                         be, conc),
+                     "%s / %s" % (tp("kernel"), tp(be)),
+                     r["kernel_vs_" + be], ">= %.0fx" % GOALS["kernel_vs_user"]))
+    for be, tr in (("kernel", "raw"), ("pxd-raw", "raw"),
+                   ("pxd-udp", "udp")):
+        p = find(pts, be, "conc", size=64, conc=1)
+        rows.append(("%s p50 (1 proposer) / %s ping-pong RTT" % (be, tr),
+                     "%s / %s us" % (fmt(p["lat_us"]["p50"]) if p else "-",
+                                     fmt(rtt(pp, tr))),
+                     r["p50_vs_rtt_" + be],
+                     "<= %.1fx" % GOALS["p50_vs_rtt"]))
+    for be in BACKENDS:
+        rows.append(("%s batched / unbatched (64 B)" % be, "",
+                     r["batched_vs_unbatched_" + be],
+                     ">= %.0fx" % GOALS["batched_vs_unbatched"]))
+    for be in BACKENDS:
+        rows.append(("%s cpu/cmd last / first second (long run)" % be, "",
+                     r["cost_drift_" + be], "~1 (flat)"))
+    return rows
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        out.append("| " + " | ".join(fmt(c, 2) if not isinstance(c, str)
+                                     else c for c in row) + " |")
+    return "\n".join(out)
+
+
+def sweep_rows(pts, sweep, key, fields):
+    vals = sorted({p[key] for p in pts if p.get("sweep") == sweep and
+                   p.get("mode") == "loop"})
+    rows = []
+    for v in vals:
+        row = [str(v)]
+        for be in BACKENDS:
+            p = find(pts, be, sweep, **{key: v})
+            for f in fields:
+                row.append(f(p) if p else None)
+        rows.append(row)
+    return rows
+
+
+def tables(env, pp, pts, notes, r):
+    out = []
+    e = env
+    out.append("Environment: %s, %s CPUs (%s), kernel %s, %s%s" % (
+        "QEMU " + e.get("accel", "?").upper() if e.get("virt") in
+        ("qemu", "kvm") or e.get("accel") else e.get("virt", "?"),
+        e.get("cpus", "?"), e.get("cpu_model", "?"), e.get("kernel", "?"),
+        e.get("date", "?"), ", quick run" if e.get("quick") else ""))
+    out.append("")
+    out.append("Ratios (measured in this run):")
+    out.append("")
+    out.append(md_table(["ratio", "values", "measured", "goal"],
+                        [(a, b, c, d) for a, b, c, d in
+                         ratio_rows(pp, pts, r)]))
+    out.append("")
+    if pp:
+        out.append("Ping-pong floor (round trip, us):")
+        out.append("")
+        out.append(md_table(["transport", "size", "min", "p50", "p99",
+                             "p99.9"],
+                            [(p["transport"], str(p["size"]),
+                              p["rtt_us"]["min"], p["rtt_us"]["p50"],
+                              p["rtt_us"]["p99"], p["rtt_us"]["p999"])
+                             for p in pp]))
+        out.append("")
+
+    hdr = [""]
+    for be in BACKENDS:
+        hdr += [be + " cmds/s", be + " MB/s"]
+    rows = sweep_rows(pts, "size", "size",
+                      [lambda p: p["cmds_per_s"],
+                       lambda p: p["bytes_per_s"] / 1e6])
+    if rows:
+        out.append("Throughput vs command size (16 proposers):")
+        out.append("")
+        out.append(md_table(["size B"] + hdr[1:], rows))
+        out.append("")
+    hdr = []
+    for be in BACKENDS:
+        hdr += [be + " cmds/s", "p50", "p99", "p99.9"]
+    rows = sweep_rows(pts, "conc", "conc",
+                      [lambda p: p["cmds_per_s"],
+                       lambda p: p["lat_us"]["p50"],
+                       lambda p: p["lat_us"]["p99"],
+                       lambda p: p["lat_us"]["p999"]])
+    if rows:
+        out.append("Latency (us, propose -> delivery) vs load "
+                   "(64 B, N proposers):")
+        out.append("")
+        out.append(md_table(["N"] + hdr, rows))
+        out.append("")
+    for sweep, key, title in (("batch", "batch_bytes",
+                               "Batch limit (bytes; 28 = one command)"),
+                              ("window", "window", "Window (instances)")):
+        hdr = []
+        for be in BACKENDS:
+            hdr += [be + " cmds/s", "p50"]
+        rows = sweep_rows(pts, sweep, key,
+                          [lambda p: p["cmds_per_s"],
+                           lambda p: p["lat_us"]["p50"]])
+        if rows:
+            out.append("%s, 64 B, 32 proposers:" % title)
+            out.append("")
+            out.append(md_table([key] + hdr, rows))
+            out.append("")
+    rows = []
+    for be in BACKENDS:
+        p = headline(pts)[be]
+        if p:
+            c = p["cpu_us_per_cmd"]
+            rows.append((be, c["system"], c["server"], c["load"],
+                         p["cpu_busy_frac"]))
+    if rows:
+        out.append("CPU time per decided command (us; 64 B, 32 proposers; "
+                   "server = pxd processes or the module's px* threads):")
+        out.append("")
+        out.append(md_table(["backend", "whole system", "server", "load",
+                             "busy fraction"], rows))
+        out.append("")
+    libs = [p for p in pts if p.get("mode") in ("lib", "uring")]
+    if libs:
+        out.append("Module through libkpaxos (64 B):")
+        out.append("")
+        out.append(md_table(["mode", "proposers", "cmds/s", "p50", "p99"],
+                            [(p["mode"], str(p["conc"]), p["cmds_per_s"],
+                              p["lat_us"]["p50"], p["lat_us"]["p99"])
+                             for p in libs]))
+        out.append("")
+    if notes:
+        out.append("Notes:")
+        out += ["- " + n for n in notes]
+        out.append("")
+    return "\n".join(out)
+
+
+def plots(pts, outdir):
+    made = []
+
+    def dat(name, rows):
+        path = os.path.join(outdir, name)
+        with open(path, "w") as f:
+            for row in rows:
+                f.write(" ".join(str(x) for x in row) + "\n")
+        return path
+
+    series = {}
+    for be in BACKENDS:
+        s = sorted((p["size"], p["cmds_per_s"], p["bytes_per_s"] / 1e6)
+                   for p in pts if p.get("label") == be and
+                   p.get("sweep") == "size")
+        if s:
+            series[be] = dat("size-%s.dat" % be, s)
+    gp = []
+    if series:
+        png = os.path.join(outdir, "throughput-size.png")
+        gp.append("set terminal pngcairo size 900,420 font ',10'\n"
+                  "set output '%s'\nset multiplot layout 1,2\n"
+                  "set logscale x 2\nset xlabel 'command size (bytes)'\n"
+                  "set grid\nset key top right\n"
+                  "set ylabel 'decided commands/s'\n"
+                  "plot %s\nset ylabel 'MB/s'\nset key top left\n"
+                  "plot %s\nunset multiplot\n" % (
+                      png,
+                      ", ".join("'%s' u 1:2 w lp t '%s'" % (f, b)
+                                for b, f in series.items()),
+                      ", ".join("'%s' u 1:3 w lp t '%s'" % (f, b)
+                                for b, f in series.items())))
+        made.append(png)
+    series = {}
+    for be in BACKENDS:
+        s = sorted((p["conc"], p["cmds_per_s"], p["lat_us"]["p50"],
+                    p["lat_us"]["p99"], p["lat_us"]["p999"])
+                   for p in pts if p.get("label") == be and
+                   p.get("sweep") == "conc")
+        if s:
+            series[be] = dat("conc-%s.dat" % be, s)
+    if series:
+        png = os.path.join(outdir, "latency-load.png")
+        gp.append("set terminal pngcairo size 900,420 font ',10'\n"
+                  "set output '%s'\nunset logscale\nset multiplot layout 1,2\n"
+                  "set grid\nset xlabel 'decided commands/s'\n"
+                  "set ylabel 'latency p50 (us)'\nset key top left\n"
+                  "set logscale y\nplot %s\n"
+                  "set ylabel 'latency p99 (us)'\nplot %s\n"
+                  "unset multiplot\n" % (
+                      png,
+                      ", ".join("'%s' u 2:3 w lp t '%s'" % (f, b)
+                                for b, f in series.items()),
+                      ", ".join("'%s' u 2:4 w lp t '%s'" % (f, b)
+                                for b, f in series.items())))
+        made.append(png)
+    series = {}
+    for be in BACKENDS:
+        s = sorted((p["batch_bytes"], p["cmds_per_s"])
+                   for p in pts if p.get("label") == be and
+                   p.get("sweep") == "batch")
+        if s:
+            series[be] = dat("batch-%s.dat" % be, s)
+    if series:
+        png = os.path.join(outdir, "batch.png")
+        gp.append("set terminal pngcairo size 600,420 font ',10'\n"
+                  "set output '%s'\nunset logscale\nset logscale x 2\n"
+                  "set grid\nset xlabel 'batch limit (bytes)'\n"
+                  "set ylabel 'decided commands/s (64 B)'\n"
+                  "set key top left\nplot %s\n" % (
+                      png, ", ".join("'%s' u 1:2 w lp t '%s'" % (f, b)
+                                     for b, f in series.items())))
+        made.append(png)
+    if gp:
+        script = os.path.join(outdir, "plots.gp")
+        with open(script, "w") as f:
+            f.write("\n".join(gp))
+        try:
+            subprocess.run(["gnuplot", script], check=True,
+                           stderr=subprocess.PIPE)
+        except (OSError, subprocess.CalledProcessError) as e:
+            print("report: gnuplot failed: %s" % e, file=sys.stderr)
+            return []
+    return made
+
+
+def check(env, pp, pts, notes):
+    ok = True
+    skipped = {n.split(":")[0] for n in notes if "skipped" in n}
+    if not pp and "pingpong" not in skipped:
+        print("check: no ping-pong result")
+        ok = False
+    ran = {p["label"] for p in pts}
+    for be in ("pxd-udp", "pxd-raw"):
+        if be not in ran and be not in skipped:
+            print("check: no %s load point" % be)
+            ok = False
+    for p in pts:
+        if p["cmds"] <= 0 or p["errors"]:
+            print("check: %s %s: %d cmds, %d errors" % (
+                p["label"], p["mode"], p["cmds"], p["errors"]))
+            ok = False
+    if "kernel" not in ran and "kernel" not in skipped:
+        print("check: the module was built but produced no load point")
+        ok = False
+    for n in notes:
+        if n.startswith("FAILED") or "failed" in n or "no leader" in n:
+            print("check: " + n)
+            ok = False
+    return ok
+
+
+def main(argv):
+    args = argv[1:]
+    outdir = "out/bench"
+    markdown = None
+    do_check = False
+    src = None
+    while args:
+        a = args.pop(0)
+        if a == "--out":
+            outdir = args.pop(0)
+        elif a == "--markdown":
+            markdown = args.pop(0)
+        elif a == "--check":
+            do_check = True
+        elif a.startswith("-"):
+            print(__doc__, file=sys.stderr)
+            return 2
+        else:
+            src = a
+    if not src:
+        print(__doc__, file=sys.stderr)
+        return 2
+    env, pp, pts, notes = load(src)
+    os.makedirs(outdir, exist_ok=True)
+    r = compute_ratios(pp, pts)
+    text = tables(env, pp, pts, notes, r)
+    print(text)
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(text + "\n")
+    if markdown:
+        with open(markdown, "w") as f:
+            f.write(text + "\n")
+    made = plots(pts, outdir)
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump({"env": env, "pingpong": pp, "points": pts,
+                   "ratios": r, "goals": GOALS, "notes": notes,
+                   "plots": [os.path.basename(m) for m in made]}, f,
+                  indent=1)
+    print("results: %s/results.json, plots: %s" % (
+        outdir, ", ".join(os.path.basename(m) for m in made) or "none"))
+    if do_check:
+        return 0 if check(env, pp, pts, notes) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# tools/bench/run.sh: host side of `make bench` / `make bench-quick`.
+#
+#   tools/bench/run.sh [--quick] [--kver V] [--ko F] [--timeout S]
+#                      [-- BENCH.SH OPTIONS]
+#
+# Builds tools/bench (and libkpaxos if it can, for load's lib/uring modes),
+# boots one QEMU guest with tests/vm/run.sh, runs tools/bench/bench.sh in it
+# (3 network namespaces on a bridge: ping-pong floor, pxd over UDP, pxd over
+# AF_PACKET, the module), then tools/bench/report.py prints the table and
+# writes out/bench/{results.json,table.md,*.png} (out/bench/quick/ for
+# --quick).
+#
+# --quick: a short smoke run that asserts only that every part ran and
+# reported; ends with "1 passed, 0 failed" or "0 passed, 1 failed".
+# Timings are never asserted.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+quick=0
+vmargs=()
+benchargs=()
+timeout=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	--kver|--ko|--kernel|--moddir|--mem|--smp)
+		vmargs+=("$1" "$2"); shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--) shift; benchargs=("$@"); break ;;
+	-h|--help) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+result() {
+	if [ "$quick" = 1 ]; then
+		if [ "$1" = 0 ]; then
+			echo "1 passed, 0 failed"
+		else
+			echo "0 passed, 1 failed"
+		fi
+	fi
+	exit "$1"
+}
+
+make -s -C userlib libkpaxos.a >/dev/null 2>&1 ||
+	echo "run.sh: libkpaxos not built; load has no lib/uring modes" >&2
+make -s -j2 -C tools/bench >/dev/null || {
+	echo "run.sh: building tools/bench failed" >&2
+	result 1
+}
+
+name=bench
+if [ "$quick" = 1 ]; then
+	name=bench-quick
+	benchargs=(--quick "${benchargs[@]}")
+	: "${timeout:=300}"
+else
+	: "${timeout:=2400}"
+fi
+[ "$quick" = 1 ] && vmargs+=(-q)
+
+tests/vm/run.sh --name "$name" --timeout "$timeout" \
+	"${vmargs[@]}" tools/bench/bench.sh "${benchargs[@]}"
+rc=$?
+if [ $rc != 0 ]; then
+	echo "run.sh: the guest run failed (status $rc)" >&2
+fi
+
+jsonl=$(ls -t out/vm/"$name"-*/bench.jsonl 2>/dev/null | head -1)
+if [ -z "$jsonl" ] || [ ! -s "$jsonl" ]; then
+	echo "run.sh: no results (out/vm/$name-*/bench.jsonl)" >&2
+	result 1
+fi
+dest=out/bench
+check=()
+if [ "$quick" = 1 ]; then
+	dest=out/bench/quick
+	check=(--check)
+fi
+mkdir -p "$dest"
+cp "$jsonl" "$dest/bench.jsonl"
+python3 tools/bench/report.py "$dest/bench.jsonl" --out "$dest" "${check[@]}"
+prc=$?
+[ $rc = 0 ] && [ $prc = 0 ]
+result $?
