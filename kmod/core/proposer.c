@@ -6,13 +6,25 @@
  * FOLLOWER  watches the leader (HEARTBEAT, ACCEPT, ACCEPTED with a ballot at
  *           least the leader's); after a randomized election timeout it
  *           becomes CANDIDATE.
- * CANDIDATE broadcasts PREPARE(b, from = decided + 1) until a quorum of
+ * CANDIDATE broadcasts PREPARE(b, from) (from: see below) until a quorum of
  *           acceptors promise; it keeps, per instance, the value reported
  *           with the highest accepted ballot.
  * LEADER    re-proposes those values (no-ops for holes) through the window,
  *           then cuts batches from its command queue; an instance is chosen
  *           by a quorum of ACCEPTED for our ballot; heartbeats announce
  *           decided and trim.
+ *
+ * Learners that all missed a chosen value cannot get it from each other, and
+ * the acceptors only hand values to a candidate.  So the proposer keeps the
+ * values it saw chosen (a ring of up to acceptor_slots instances) and, as
+ * leader, re-sends ACCEPT for the instances after a learner's delivered index
+ * when its STATUS shows no progress for catchup_us + retransmit_us.  Proposing
+ * a chosen value again, in any ballot, is safe.
+ *
+ * For the same reason a candidate starts phase 1 not always at decided + 1
+ * but at the lowest index a live learner (STATUS within 4 * election_us, and
+ * our own) has delivered + 1, bounded: the new leader then re-proposes
+ * what the acceptors report there, chosen values included.
  *
  * Statistics: cmds counts commands taken into the queue (local proposes and
  * commands forwarded to us), batches the values cut from the queue,
@@ -33,6 +45,8 @@
 #define PX_NEVER		((u64)~0ull)
 #define PX_NOOP_LEN		PAXOS_BATCH_HDR_LEN
 #define PX_ENTRY_HDR_LEN	20	/* be64 inst, be64 vballot, be32 len */
+#define PX_KEPT_MAX		16384	/* chosen values kept, at most */
+#define PX_PROMISE_EXTRA	(PAXOS_MAX_MSG / 4)
 
 /* A client command waiting in the queue. */
 struct px_qcmd {
@@ -62,9 +76,17 @@ struct px_adopt {
 	u8 *value;
 };
 
+/* A value this proposer saw chosen. */
+struct px_kept {
+	u64 instance;		/* 0: empty */
+	u32 len;
+	u8 *value;
+};
+
 struct px_peer_status {
 	u64 delivered;		/* last STATUS: delivered index */
 	u64 at;			/* when it was heard */
+	u64 changed;		/* when delivered last changed */
 	bool seen;
 };
 
@@ -96,6 +118,11 @@ struct px_proposer {
 	/* Phase 2: instances decided + 1 .. next - 1, by instance & mask. */
 	struct px_slot *slots;
 	u32 ring_mask;
+
+	/* Chosen values, by instance & kept_mask; re-sent to laggards. */
+	struct px_kept *kept;
+	u32 kept_mask;
+	u64 resend_at;		/* leader: next re-send for laggards */
 
 	/* Client commands not yet in a batch or forwarded. */
 	struct px_qcmd *qhead;
@@ -354,6 +381,24 @@ static void send_prepare(struct px_proposer *p, u64 now)
 	p->prepare_at = now;
 }
 
+static u64 current_trim(const struct px_proposer *p, u64 now);
+
+/*
+ * First instance of phase 1: decided + 1, or lower down to the lowest index
+ * a live learner has delivered, so that chosen values no learner received
+ * are recovered from the acceptors and proposed again.  Bounded so that the
+ * extra values add at most PX_PROMISE_EXTRA bytes to a PROMISE.
+ */
+static u64 election_from(const struct px_proposer *p, u64 now)
+{
+	u64 low = current_trim(p, now);
+	u64 k = PX_MAX(1, PX_PROMISE_EXTRA / batch_limit(p));
+
+	if (p->decided - low > k)
+		low = p->decided - k;
+	return low + 1;
+}
+
 static void start_election(struct px_proposer *p, u64 now)
 {
 	u64 top = PX_MAX(p->max_seen, PX_MAX(p->ballot, p->leader_ballot));
@@ -363,7 +408,8 @@ static void start_election(struct px_proposer *p, u64 now)
 	p->leader = 0;
 	p->ballot = px_ballot_make(ballot_round(top) + 1, p->cfg.self);
 	see_ballot(p, p->ballot);
-	p->from = p->decided + 1;
+	p->from = election_from(p, now);
+	p->decided = p->from - 1;	/* the window restarts there */
 	p->promised = 0;
 	p->p1_trim = 0;
 	p->p1_high = 0;
@@ -388,17 +434,111 @@ static void slots_clear(struct px_proposer *p)
 	}
 }
 
-static void send_accept(struct px_proposer *p, struct px_slot *s, u64 now)
+static void send_value(struct px_proposer *p, u64 inst, const u8 *value,
+		       u32 len)
 {
 	struct px_obuf *o;
 
-	s->sent = now;
 	o = px_ready_msg(&p->out, PAXOS_MSG_ACCEPT, PAXOS_NODE_ALL, p->ballot,
-			 s->instance, 8 + s->len);
+			 inst, 8 + len);
 	if (!o)
 		return;		/* retransmission will cover it */
 	px_put_be64(o->body, p->decided);
-	px_memcpy(o->body + 8, s->value, s->len);
+	px_memcpy(o->body + 8, value, len);
+}
+
+static void send_accept(struct px_proposer *p, struct px_slot *s, u64 now)
+{
+	s->sent = now;
+	send_value(p, s->instance, s->value, s->len);
+}
+
+/* ------------------------------------------------------------ kept values */
+
+static void kept_put(struct px_proposer *p, u64 inst, u8 *value, u32 len)
+{
+	struct px_kept *k = &p->kept[inst & p->kept_mask];
+
+	px_free(k->value);
+	k->instance = inst;
+	k->value = value;
+	k->len = len;
+}
+
+static const struct px_kept *kept_get(const struct px_proposer *p, u64 inst)
+{
+	const struct px_kept *k = &p->kept[inst & p->kept_mask];
+
+	return k->instance == inst && k->value ? k : NULL;
+}
+
+static void kept_clear(struct px_proposer *p)
+{
+	u32 i;
+
+	for (i = 0; i <= p->kept_mask; i++)
+		px_free(p->kept[i].value);
+}
+
+static u64 patience(const struct px_proposer *p)
+{
+	return (u64)p->cfg.catchup_us + p->cfg.retransmit_us;
+}
+
+static bool status_fresh(const struct px_proposer *p, u32 n, u64 now)
+{
+	const struct px_peer_status *st = &p->status[n];
+
+	return st->seen && is_member(p, n) &&
+	       now - st->at <= 4ull * p->cfg.election_us;
+}
+
+/* Leader: re-send chosen values to learners stuck below decided. */
+static void help_laggards(struct px_proposer *p, u64 now)
+{
+	u64 lag = PX_NEVER, i, end;
+	u32 n;
+
+	if (now < p->resend_at)
+		return;
+	/* Look again no sooner than retransmit_us from now, in any case. */
+	p->resend_at = now + p->cfg.retransmit_us;
+	for (n = 1; n <= PAXOS_MAX_NODES; n++) {
+		const struct px_peer_status *st = &p->status[n];
+
+		if (!status_fresh(p, n, now) || st->delivered >= p->decided)
+			continue;
+		if (now - st->changed >= patience(p))
+			lag = PX_MIN(lag, st->delivered);
+	}
+	if (lag == PX_NEVER)
+		return;
+	end = PX_MIN(p->decided, lag + p->cfg.window);
+	for (i = lag + 1; i <= end; i++) {
+		const struct px_kept *k = kept_get(p, i);
+
+		if (!k)
+			continue;
+		p->stats.retransmits++;
+		send_value(p, i, k->value, k->len);
+	}
+}
+
+/* When help_laggards() may next have something to do. */
+static u64 laggards_deadline(const struct px_proposer *p)
+{
+	u64 t = PX_NEVER;
+	u32 n;
+
+	for (n = 1; n <= PAXOS_MAX_NODES; n++) {
+		const struct px_peer_status *st = &p->status[n];
+
+		if (!st->seen || !is_member(p, n) ||
+		    st->delivered >= p->decided)
+			continue;
+		t = PX_MIN(t, PX_MAX(st->changed + patience(p), p->resend_at));
+	}
+	return t;
 }
 
 static void open_instance(struct px_proposer *p, u64 now, u8 *value, u32 len)
@@ -495,19 +635,12 @@ static void pump(struct px_proposer *p, u64 now)
 
 static u64 current_trim(const struct px_proposer *p, u64 now)
 {
-	u64 horizon = 4ull * p->cfg.election_us;
 	u64 trim = p->status[p->cfg.self].delivered;
 	u32 n;
 
-	for (n = 1; n <= PAXOS_MAX_NODES; n++) {
-		const struct px_peer_status *st = &p->status[n];
-
-		if (n == p->cfg.self || !st->seen || !is_member(p, n))
-			continue;
-		if (now - st->at > horizon)
-			continue;
-		trim = PX_MIN(trim, st->delivered);
-	}
+	for (n = 1; n <= PAXOS_MAX_NODES; n++)
+		if (n != p->cfg.self && status_fresh(p, n, now))
+			trim = PX_MIN(trim, p->status[n].delivered);
 	return PX_MIN(trim, p->decided);
 }
 
@@ -725,7 +858,7 @@ static int on_accepted(struct px_proposer *p, u64 now, const struct px_msg *m)
 	if (px_popcount32(s->acks) < (int)p->quorum)
 		return 0;
 	s->chosen = true;
-	px_free(s->value);
+	kept_put(p, s->instance, s->value, s->len);
 	s->value = NULL;
 	s->len = 0;
 	advance(p);
@@ -818,6 +951,8 @@ static int on_status(struct px_proposer *p, u64 now, const struct px_msg *m)
 	if (!m->src || m->src > PAXOS_MAX_NODES)
 		return 0;
 	st = &p->status[m->src];
+	if (!st->seen || st->delivered != m->instance)
+		st->changed = now;
 	st->delivered = m->instance;
 	st->at = now;
 	st->seen = true;
@@ -830,23 +965,29 @@ struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now)
 {
 	struct px_proposer *p;
 	const char *why;
-	u32 ring = 1;
+	u32 ring = 1, kept;
 
 	if (px_config_check(cfg, &why))
 		return NULL;
 	while (ring < cfg->window)
 		ring <<= 1;
+	kept = PX_MIN(cfg->acceptor_slots, PX_KEPT_MAX);
 	p = px_alloc(sizeof(*p));
 	if (!p)
 		return NULL;
 	px_memset(p, 0, sizeof(*p));
 	p->slots = px_alloc(ring * sizeof(*p->slots));
-	if (!p->slots) {
+	p->kept = px_alloc(kept * sizeof(*p->kept));
+	if (!p->slots || !p->kept) {
+		px_free(p->slots);
+		px_free(p->kept);
 		px_free(p);
 		return NULL;
 	}
 	px_memset(p->slots, 0, ring * sizeof(*p->slots));
+	px_memset(p->kept, 0, kept * sizeof(*p->kept));
 	p->ring_mask = ring - 1;
+	p->kept_mask = kept - 1;
 	p->cfg = *cfg;
 	p->quorum = px_quorum(cfg->members);
 	p->rng = cfg->seed ^ ((u64)cfg->self << 32 | cfg->self);
@@ -869,6 +1010,8 @@ void px_proposer_destroy(struct px_proposer *p)
 	adopt_clear(p);
 	slots_clear(p);
 	px_free(p->slots);
+	kept_clear(p);
+	px_free(p->kept);
 	px_ready_free(&p->out);
 	px_free(p);
 }
@@ -929,6 +1072,7 @@ void px_proposer_tick(struct px_proposer *p, u64 now)
 		break;
 	case PX_LEADER:
 		retransmit(p, now);
+		help_laggards(p, now);
 		if (now >= p->heartbeat_at)
 			send_heartbeat(p, now);
 		pump(p, now);
@@ -958,6 +1102,7 @@ u64 px_proposer_next_deadline(const struct px_proposer *p)
 		}
 		if (p->qhead && window_open(p) && p->next > p->recover_end)
 			t = PX_MIN(t, p->qhead->queued + p->cfg.batch_delay_us);
+		t = PX_MIN(t, laggards_deadline(p));
 		break;
 	}
 	return t;

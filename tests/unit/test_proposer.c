@@ -75,6 +75,9 @@ static int count_type(int n, u8 type)
 	return c;
 }
 
+static struct tmsg none;	/* what find() returns when nothing matches */
+
+/* The message of @type for @instance, or &none (type 0, no body). */
 static struct tmsg *find(int n, u8 type, u64 instance)
 {
 	int i;
@@ -82,7 +85,12 @@ static struct tmsg *find(int n, u8 type, u64 instance)
 	for (i = 0; i < n && i < (int)PX_ARRAY_SIZE(out); i++)
 		if (out[i].type == type && out[i].instance == instance)
 			return &out[i];
-	return NULL;
+	return &none;
+}
+
+static bool has(int n, u8 type, u64 instance)
+{
+	return find(n, type, instance) != &none;
 }
 
 static struct tmsg *find_type(int n, u8 type)
@@ -174,6 +182,10 @@ static int decode_batch(const u8 *v, u32 len, struct tcmd *c, int max)
 {
 	u32 n, i, off = 4;
 
+	static const u8 zeros[16];
+
+	for (i = 0; (int)i < max; i++)
+		c[i] = (struct tcmd){ .data = zeros };
 	if (len < 4)
 		return -1;
 	n = px_get_be32(v);
@@ -320,12 +332,68 @@ static void test_election_after_leader(void)
 	CHECK_EQ(i.decided, 12);
 	CHECK_EQ(px_proposer_next_deadline(p), t);
 
+	/* Every learner has delivered 12. */
+	step(p, 60000, PAXOS_MSG_STATUS, 1, 0, 12, NULL, 0);
+	step(p, 60000, PAXOS_MSG_STATUS, 2, 0, 12, NULL, 0);
+	step(p, 60000, PAXOS_MSG_STATUS, 3, 0, 12, NULL, 0);
+	CHECK_EQ(px_proposer_next_deadline(p), t);
+
 	/* Silence: campaign with round 6, from decided + 1. */
 	px_proposer_tick(p, t);
 	CHECK_EQ(drain(p), 1);
 	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
 	CHECK_EQ(out[0].ballot, px_ballot_make(6, 1));
 	CHECK_EQ(out[0].instance, 13);
+	px_proposer_destroy(p);
+}
+
+/*
+ * Instances 10..12 are chosen but learner 2 has only delivered 9: phase 1
+ * starts at 10 and the new leader proposes the acceptors' values again.
+ */
+static void test_election_from_lagging_learner(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 v[3][64], body[512];
+	struct entry e[3];
+	struct tcmd cmd[2];
+	u64 t, b3 = px_ballot_make(5, 3), b;
+	u32 len;
+	int k, n;
+
+	cfg3(&c, 1, NODES3);
+	p = px_proposer_create(&c, 0);
+	step(p, 1000, PAXOS_MSG_HEARTBEAT, 3, b3, 13, heartbeat_body(12, 9),
+	     16);
+	step(p, 1000, PAXOS_MSG_STATUS, 1, 0, 12, NULL, 0);
+	step(p, 1000, PAXOS_MSG_STATUS, 2, 0, 9, NULL, 0);
+	step(p, 1000, PAXOS_MSG_STATUS, 3, 0, 12, NULL, 0);
+	t = campaign(p, 0);
+	CHECK_EQ(drain(p), 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
+	CHECK_EQ(out[0].instance, 10);
+	b = out[0].ballot;
+	CHECK_EQ(b, px_ballot_make(6, 1));
+
+	for (k = 0; k < 3; k++)
+		e[k] = (struct entry){ 10 + k, b3, v[k],
+				       value1(v[k], 4, 10 + k, "old") };
+	len = promise_body(body, 9, 12, e, 3);
+	step(p, t, PAXOS_MSG_PROMISE, 2, b, 10, body, len);
+	step(p, t, PAXOS_MSG_PROMISE, 3, b, 10, body, len);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	CHECK_EQ(i.decided, 9);
+	CHECK_EQ(i.next, 13);
+	n = drain(p);
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 3);
+	for (k = 0; k < 3; k++) {
+		CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 10 + k), cmd, 2),
+			 1);
+		CHECK_EQ(cmd[0].seq, 10 + k);
+	}
 	px_proposer_destroy(p);
 }
 
@@ -409,7 +477,7 @@ static void test_promise_quorum_adopts(void)
 	CHECK_EQ(cmd[0].seq, 2);
 	CHECK(!memcmp(cmd[0].data, "bbbb", 4));
 	CHECK(accept_is_noop(find(n, PAXOS_MSG_ACCEPT, 4)));
-	CHECK(!find(n, PAXOS_MSG_ACCEPT, 5));
+	CHECK(!has(n, PAXOS_MSG_ACCEPT, 5));
 	/* All in our ballot, to everyone, decided 0 so far; in order. */
 	for (n = 0; n < 5; n++) {
 		if (out[n].type != PAXOS_MSG_ACCEPT)
@@ -418,7 +486,8 @@ static void test_promise_quorum_adopts(void)
 		CHECK_EQ(out[n].dst, PAXOS_NODE_ALL);
 		CHECK_EQ(px_get_be64(out[n].body), 0);
 	}
-	CHECK(find(5, PAXOS_MSG_ACCEPT, 1) < find(5, PAXOS_MSG_ACCEPT, 4));
+	CHECK(has(5, PAXOS_MSG_ACCEPT, 1) &&
+	      find(5, PAXOS_MSG_ACCEPT, 1) < find(5, PAXOS_MSG_ACCEPT, 4));
 	info(p, &i);
 	CHECK_EQ(i.stats.noops, 2);
 	CHECK_EQ(i.stats.instances, 4);
@@ -464,7 +533,7 @@ static void test_promise_trim_skips(void)
 	CHECK_EQ(i.next, 8);
 	n = drain(p);
 	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 2);
-	CHECK(!find(n, PAXOS_MSG_ACCEPT, 3));
+	CHECK(!has(n, PAXOS_MSG_ACCEPT, 3));
 	CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 6), cmd, 2), 1);
 	CHECK(!memcmp(cmd[0].data, "six", 3));
 	CHECK(accept_is_noop(find(n, PAXOS_MSG_ACCEPT, 7)));
@@ -648,7 +717,7 @@ static void test_window_and_slide(void)
 	n = drain(p);
 	CHECK_EQ(n, 4);
 	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 4);
-	CHECK(find(n, PAXOS_MSG_ACCEPT, 4) && !find(n, PAXOS_MSG_ACCEPT, 5));
+	CHECK(has(n, PAXOS_MSG_ACCEPT, 4) && !has(n, PAXOS_MSG_ACCEPT, 5));
 	info(p, &i);
 	CHECK_EQ(i.next, 5);
 	CHECK_EQ(i.queued_bytes, 3 * 32);
@@ -676,7 +745,7 @@ static void test_window_and_slide(void)
 	CHECK_EQ(i.next, 7);
 	n = drain(p);
 	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 2);
-	CHECK(find(n, PAXOS_MSG_ACCEPT, 5) && find(n, PAXOS_MSG_ACCEPT, 6));
+	CHECK(has(n, PAXOS_MSG_ACCEPT, 5) && has(n, PAXOS_MSG_ACCEPT, 6));
 	CHECK_EQ(px_get_be64(find(n, PAXOS_MSG_ACCEPT, 5)->body), 2);
 	/* Votes for decided instances are ignored. */
 	ack(p, t, b, 1, 2, 3);
@@ -717,7 +786,7 @@ static void test_retransmit(void)
 	n = drain(p);
 	/* 1 and 3 again (2 is chosen), with the same value and ballot. */
 	CHECK_EQ(n, 2);
-	CHECK(find(n, PAXOS_MSG_ACCEPT, 1) && find(n, PAXOS_MSG_ACCEPT, 3));
+	CHECK(has(n, PAXOS_MSG_ACCEPT, 1) && has(n, PAXOS_MSG_ACCEPT, 3));
 	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->ballot, b);
 	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->len, 8 + 4 + 24 + 1);
 	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->body[8 + 28], 'c');
@@ -1024,6 +1093,54 @@ out:
 	px_proposer_destroy(p);
 }
 
+static void test_resend_to_laggards(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	u64 t, t0, wait, b = px_ballot_make(1, 1);
+	struct tcmd cmd[2];
+	int k, n;
+
+	cfg3(&c, 1, NODES3);
+	c.batch_bytes = 4 + 24 + 1;
+	c.catchup_us = 30000;
+	c.heartbeat_us = 1000000 / 2;
+	c.election_us = 1000000;
+	wait = c.catchup_us + c.retransmit_us;
+	p = make_leader(&c, &t);
+	for (k = 1; k <= 3; k++) {
+		px_proposer_propose(p, t, 1, k, k == 2 ? "B" : "x", 1);
+		ack(p, t, b, k, 2, 3);
+	}
+	drain(p);
+	t0 = t;
+	/* Learner 3 is stuck at 1; ours and 2's are up to date. */
+	step(p, t0, PAXOS_MSG_STATUS, 1, 0, 3, NULL, 0);
+	step(p, t0, PAXOS_MSG_STATUS, 2, 0, 3, NULL, 0);
+	step(p, t0, PAXOS_MSG_STATUS, 3, 0, 1, NULL, 0);
+	CHECK(px_proposer_next_deadline(p) <= t0 + wait);
+	px_proposer_tick(p, t0 + wait - 1);
+	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+	/* Its STATUS repeats the same index: no progress. */
+	step(p, t0 + wait - 1, PAXOS_MSG_STATUS, 3, 0, 1, NULL, 0);
+	px_proposer_tick(p, t0 + wait + RETX);
+	n = drain(p);
+	/* Chosen instances 2 and 3 again, with their values. */
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 2);
+	CHECK(!has(n, PAXOS_MSG_ACCEPT, 1));
+	CHECK_EQ(accept_cmds(find(n, PAXOS_MSG_ACCEPT, 2), cmd, 2), 1);
+	CHECK_EQ(cmd[0].seq, 2);
+	CHECK_EQ(cmd[0].data[0], 'B');
+	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->ballot, b);
+	/* Not again before retransmit_us; stops once it progresses. */
+	px_proposer_tick(p, t0 + wait + 2 * RETX - 1);
+	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+	step(p, t0 + wait + 2 * RETX, PAXOS_MSG_STATUS, 3, 0, 3, NULL, 0);
+	px_proposer_tick(p, t0 + 4 * wait);
+	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+	px_proposer_destroy(p);
+}
+
 static void test_single_node(void)
 {
 	struct px_config c;
@@ -1081,6 +1198,7 @@ int main(void)
 {
 	RUN(test_election_prepare);
 	RUN(test_election_after_leader);
+	RUN(test_election_from_lagging_learner);
 	RUN(test_timer_reset_by_heartbeat);
 	RUN(test_promise_quorum_adopts);
 	RUN(test_promise_trim_skips);
@@ -1096,6 +1214,7 @@ int main(void)
 	RUN(test_forwarding);
 	RUN(test_forward_received);
 	RUN(test_heartbeat_content);
+	RUN(test_resend_to_laggards);
 	RUN(test_single_node);
 	RUN(test_deposed_by_accepted);
 	CHECK_DONE();
