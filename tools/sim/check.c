@@ -304,12 +304,19 @@ static void check_value(struct sim_world *w, struct sim_node *nd, u64 inst,
 	}
 }
 
-void sim_check_delivered(struct sim_world *w, struct sim_node *nd)
+void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
+			 u64 delivered)
 {
 	struct px_learner_info li;
 	u64 i;
 
 	px_learner_info(nd->lrn, &li);
+	if (delivered != li.delivered) {
+		sim_fail(w, "n%u: ready says delivered %" PRIu64
+			 ", px_learner_info says %" PRIu64, nd->id, delivered,
+			 li.delivered);
+		return;
+	}
 	if (li.delivered < nd->read_upto) {
 		sim_fail(w, "n%u: learner delivered index went back from %"
 			 PRIu64 " to %" PRIu64, nd->id, nd->read_upto,

@@ -215,7 +215,7 @@ struct sim_world {
 	u32 delay_min, delay_max;	/* per frame, us */
 	u32 slow_ppm;			/* frames delayed much longer */
 	u32 loss0, dup0;		/* as drawn, before the heal */
-	u32 tune[8];			/* px_config variations */
+	u32 tune[9];			/* px_config variations */
 	u64 fault_end;			/* virtual time the fault phase ends */
 	u64 live_deadline;
 	bool healed;
@@ -253,7 +253,8 @@ u64 sim_node_now(const struct sim_world *w, const struct sim_node *nd);
 /* check.c */
 void sim_fail(struct sim_world *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void sim_check_delivered(struct sim_world *w, struct sim_node *nd);
+void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
+			 u64 delivered);
 bool sim_check_converged(struct sim_world *w, bool report);
 void sim_check_free(struct sim_world *w);
 void sim_cmd_fill(u64 client_id, u64 seq, u8 *buf, u32 len);

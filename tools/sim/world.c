@@ -376,7 +376,7 @@ static void send_msg(struct sim_world *w, struct sim_node *nd,
  * the node crashed half way through sending.
  */
 static bool do_ready(struct sim_world *w, struct sim_node *nd,
-		     struct px_ready *from)
+		     struct px_ready *from, u64 *delivered)
 {
 	struct px_ready rd;
 	const struct px_record *r;
@@ -385,6 +385,8 @@ static bool do_ready(struct sim_world *w, struct sim_node *nd,
 
 	px_ready_init(&rd);
 	px_ready_take(from, &rd);
+	if (delivered)
+		*delivered = rd.delivered;
 	for (r = rd.persist; r; r = r->next)
 		disk_append(w, nd, r);
 	if (nd->crash_armed && rd.msgs) {
@@ -424,15 +426,16 @@ static void note_leader(struct sim_world *w, struct sim_node *nd)
 void sim_node_drain(struct sim_world *w, struct sim_node *nd)
 {
 	int pass;
+	u64 delivered;
 
 	for (pass = 0; pass < 4 && nd->up && !w->failed; pass++) {
-		if (!do_ready(w, nd, &nd->acc.out))
+		if (!do_ready(w, nd, &nd->acc.out, NULL))
 			return;
-		if (!do_ready(w, nd, px_proposer_ready(nd->prop)))
+		if (!do_ready(w, nd, px_proposer_ready(nd->prop), NULL))
 			return;
-		if (!do_ready(w, nd, px_learner_ready(nd->lrn)))
+		if (!do_ready(w, nd, px_learner_ready(nd->lrn), &delivered))
 			return;
-		sim_check_delivered(w, nd);
+		sim_check_delivered(w, nd, delivered);
 		if (px_ready_empty(&nd->acc.out) &&
 		    px_ready_empty(px_proposer_ready(nd->prop)) &&
 		    px_ready_empty(px_learner_ready(nd->lrn)))
@@ -673,6 +676,7 @@ static void tune_config(struct sim_world *w, struct px_config *cfg, u8 id)
 	cfg->election_us = w->tune[5];
 	cfg->retransmit_us = w->tune[6];
 	cfg->catchup_us = w->tune[7];
+	cfg->queue_bytes = w->tune[8];
 	cfg->max_value = PX_MAX(def.max_value, cfg->batch_bytes);
 	if (px_config_check(cfg, &why)) {
 		sim_fail(w, "sim config rejected: %s", why);
@@ -710,6 +714,7 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 	w->tune[5] = w->tune[4] * sim_range(&w->rng, 3, 10);	/* election */
 	w->tune[6] = sim_range(&w->rng, 5000, 60000);		/* retransmit */
 	w->tune[7] = sim_range(&w->rng, 10000, 100000);		/* catch-up */
+	w->tune[8] = sim_below(&w->rng, 4) ? 4 << 20 : 160 << 10;	/* queue */
 	w->ev_budget = 20000000;
 	w->scratch = malloc(PAXOS_MAX_MTU);
 	if (!w->scratch) {
