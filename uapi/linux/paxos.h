@@ -256,6 +256,70 @@ struct paxos_config {
 
 /* ------------------------------------------------------------------------
  * Generic netlink family "paxos" (version 1); see docs/netlink.md.
+ *
+ * The family is per network namespace (netnsok): every command acts on the
+ * one instance of the caller's namespace.  Commands that change anything
+ * (UP, DOWN, SET_PEERS, SET_PARAMS) need CAP_NET_ADMIN in the user namespace
+ * owning the network namespace (EPERM otherwise); GET_STATUS does not.
+ * Attributes are validated strictly, one policy per nesting level; a bad
+ * attribute fails the request with EINVAL (or ERANGE) and an extended-ack
+ * message naming the attribute and what is wrong with it.
+ *
+ * Command trees (-> reply):
+ *
+ * PAXOS_CMD_UP          create the namespace's instance
+ *   PAXOS_A_IFNAME        string, required: interface in this namespace
+ *   PAXOS_A_NODE_ID       u32, required: this node, 1..PAXOS_MAX_NODES-1
+ *   PAXOS_A_PEERS         nest, required: every member, this node included
+ *     <any type>            nest, one per member (by convention the type is
+ *                           its index from 1):
+ *       PAXOS_PEER_A_ID       u32, required: node id, 1..PAXOS_MAX_NODES-1
+ *       PAXOS_PEER_A_MAC      binary[6], required: unicast MAC address
+ *   PAXOS_A_CLUSTER_ID    u32, optional (0)
+ *   PAXOS_A_GROUP_ID      u16, optional (0)
+ *   PAXOS_A_ROLES         u32, optional: PAXOS_ROLE_* (PAXOS_ROLE_ALL)
+ *   PAXOS_A_ETHERTYPE     u16, optional: >= 0x0600 (PAXOS_ETHERTYPE)
+ *   PAXOS_A_PARAMS        nest, optional: as in SET_PARAMS, applied first
+ *   -> ack; EEXIST if an instance is up, ENODEV if no such interface.
+ *
+ * PAXOS_CMD_DOWN        destroy it (no attributes)
+ *   -> ack; ENOTCONN if there is none.
+ *
+ * PAXOS_CMD_SET_PEERS   change the MAC addresses of current members
+ *   PAXOS_A_PEERS         nest, required: as in UP; the set of node ids must
+ *                         be the current one (membership changes need the
+ *                         reconfiguration protocol: EOPNOTSUPP)
+ *   -> ack; a PAXOS_EVENT_MEMBERSHIP event follows.
+ *
+ * PAXOS_CMD_SET_PARAMS  protocol parameters, only while the instance is
+ *                       down (EBUSY otherwise); they apply at the next UP
+ *   PAXOS_A_PARAMS        nest, required:
+ *     PAXOS_PARAM_*         u64 each, optional; 0 restores the default
+ *   -> ack.
+ *
+ * PAXOS_CMD_GET_STATUS  doit or dump (the dump has one message per instance
+ *                       of the namespace, so zero or one)
+ *   -> PAXOS_A_IFNAME, PAXOS_A_NODE_ID, PAXOS_A_CLUSTER_ID,
+ *      PAXOS_A_GROUP_ID, PAXOS_A_ROLES, PAXOS_A_ETHERTYPE, PAXOS_A_MEMBERS,
+ *      PAXOS_A_LEADER_ID, PAXOS_A_BALLOT,
+ *      PAXOS_A_PEERS (nest of nests of PAXOS_PEER_A_ID, PAXOS_PEER_A_MAC),
+ *      PAXOS_A_PARAMS (nest of PAXOS_PARAM_* -> u64, every parameter),
+ *      PAXOS_A_STATUS (binary struct paxos_status; it may grow at the end:
+ *      copy min(attribute length, sizeof) bytes)
+ *   The doit form fails with ENOTCONN when there is no instance.
+ *
+ * PAXOS_CMD_EVENT       multicast to group PAXOS_GENL_MCGRP_EVENTS, sent in
+ *                       the instance's namespace; never a request
+ *   PAXOS_A_EVENT         u32 enum paxos_event
+ *   PAXOS_A_NODE_ID       u32: the reporting node
+ *   LEADER_CHANGE:  PAXOS_A_LEADER_ID (0: no leader known), PAXOS_A_BALLOT
+ *   MEMBERSHIP:     PAXOS_A_IFNAME, PAXOS_A_MEMBERS (0 after DOWN),
+ *                   PAXOS_A_PEERS
+ *   ERROR:          PAXOS_A_ERRNO (positive errno), PAXOS_A_MESSAGE
+ *
+ * u64 attributes are 64-bit aligned with PAXOS_A_PAD where needed (inside
+ * PAXOS_A_PARAMS the pad attribute is type 0).  PAXOS_A_KEY is reserved for
+ * authenticated frames and rejected (EOPNOTSUPP) until they exist.
  * ------------------------------------------------------------------------
  */
 #define PAXOS_GENL_NAME		"paxos"
@@ -281,7 +345,7 @@ enum paxos_attr {
 	PAXOS_A_CLUSTER_ID,	/* u32 */
 	PAXOS_A_GROUP_ID,	/* u16 */
 	PAXOS_A_ROLES,		/* u32 */
-	PAXOS_A_PEERS,		/* nest of PAXOS_A_PEER */
+	PAXOS_A_PEERS,		/* nest of nests of PAXOS_PEER_A_* */
 	PAXOS_A_PARAMS,		/* nest: PAXOS_PARAM_* -> u64 */
 	PAXOS_A_STATUS,		/* binary struct paxos_status */
 	PAXOS_A_LEADER_ID,	/* u32, in events */
@@ -289,6 +353,10 @@ enum paxos_attr {
 	PAXOS_A_EVENT,		/* u32 enum paxos_event */
 	PAXOS_A_KEY,		/* binary, PAXOS_KEY_LEN; never reported */
 	PAXOS_A_ETHERTYPE,	/* u16 */
+	PAXOS_A_PAD,		/* alignment of u64 attributes */
+	PAXOS_A_MEMBERS,	/* u32 bitmap, bit n = node n; reported only */
+	PAXOS_A_ERRNO,		/* u32 positive errno, in error events */
+	PAXOS_A_MESSAGE,	/* string, in error events */
 	__PAXOS_A_MAX
 };
 #define PAXOS_A_MAX (__PAXOS_A_MAX - 1)
