@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers of the module's VM tests (tests/vm/t-*.sh), on top of lib.sh.
+# Sourced after lib.sh; not a test itself (no .sh suffix).
+#
+#   px_setup                load the module, find or build pxtest ($PXTEST)
+#   px_up I [N] [ARGS]      PAXOS_IOC_UP on node I of a cluster of N
+#   px_up_all N [ARGS]      the same on nodes 1..N
+#   px_down I               PAXOS_IOC_DOWN on node I
+#   px_stat I FIELD         one field of node I's status
+#   px_leader I             the leader node I believes in (0: none)
+#   px_wait_leader SECS NODES...  until NODES agree on one live leader;
+#                           prints it
+#   px_wait_delivered SECS IDX NODES...  until NODES delivered >= IDX
+#   px_wait_same SECS NODES...  until NODES report the same delivered index
+#                           and it stays put for a moment; prints it
+#   px_dump I FILE          node I's whole retained log (from instance 1)
+#   px_compare_logs DIR NODES...  dump every node, assert identical logs;
+#                           prints the number of records
+#   px_check_once FILE CLIENT FIRST LAST  every seq FIRST..LAST of CLIENT
+#                           appears exactly once in FILE
+#   px_dmesg_mark           remember the dmesg position; px_dmesg_since
+#                           prints what came after
+
+PX_CLUSTER_ID=${PX_CLUSTER_ID:-7}
+PX_NODES_UP=0
+
+px_setup()
+{
+	need_module
+	load_module "$@"
+	on_exit 'rmmod paxos 2>/dev/null'
+	PXTEST=$KPAXOS_SRC/tools/pxtest/pxtest
+	if [ ! -x "$PXTEST" ]; then
+		make -s -C "$KPAXOS_SRC/tools/pxtest" O="$KPAXOS_OUT" >&2 ||
+			fail "cannot build pxtest"
+		PXTEST=$KPAXOS_OUT/pxtest
+	fi
+	export PXTEST
+	[ -c /dev/paxos ] || fail "/dev/paxos missing after insmod"
+}
+
+px()
+{
+	local i=$1
+
+	shift
+	in_node "$i" "$PXTEST" "$@"
+}
+
+px_peers()
+{
+	local n=$1 i
+
+	for i in $(seq 1 "$n"); do
+		printf -- '--peer %s=%s ' "$i" "$(node_mac "$i")"
+	done
+}
+
+px_up()
+{
+	local i=$1 n=${2:-$PX_NODES}
+
+	shift 2 || shift $#
+	# shellcheck disable=SC2046
+	px "$i" up --id "$i" --if eth0 --cluster "$PX_CLUSTER_ID" \
+		$(px_peers "$n") "$@" >/dev/null || fail "node $i: up failed"
+}
+
+px_up_all()
+{
+	local n=$1 i
+
+	shift
+	for i in $(seq 1 "$n"); do
+		px_up "$i" "$n" "$@"
+	done
+	PX_NODES_UP=$n
+}
+
+px_down()
+{
+	px "$1" down >/dev/null || fail "node $1: down failed"
+}
+
+px_stat()
+{
+	px "$1" status --get "$2"
+}
+
+px_leader()
+{
+	px_stat "$1" leader_id 2>/dev/null || echo 0
+}
+
+_px_agree_leader()
+{
+	local l first=
+
+	for i in "$@"; do
+		l=$(px_leader "$i")
+		[ "$l" != 0 ] || return 1
+		[ -z "$first" ] && first=$l
+		[ "$l" = "$first" ] || return 1
+	done
+	# the leader itself must be among the nodes asked, and think so
+	[ "$(px_stat "$first" is_leader 2>/dev/null)" = 1 ] || return 1
+	_PX_LEADER=$first
+}
+
+px_wait_leader()
+{
+	local secs=$1
+
+	shift
+	wait_for "$secs" _px_agree_leader "$@"
+	echo "$_PX_LEADER"
+}
+
+_px_delivered_ge()
+{
+	local idx=$1 i
+
+	shift
+	for i in "$@"; do
+		[ "$(px_stat "$i" delivered_index)" -ge "$idx" ] || return 1
+	done
+}
+
+px_wait_delivered()
+{
+	local secs=$1 idx=$2
+
+	shift 2
+	wait_for "$secs" _px_delivered_ge "$idx" "$@"
+}
+
+_px_same()
+{
+	local i d first=
+
+	for i in "$@"; do
+		d=$(px_stat "$i" delivered_index)
+		[ -z "$first" ] && first=$d
+		[ "$d" = "$first" ] || return 1
+	done
+	if [ "$first" = "${_PX_SAME_LAST:-x}" ]; then
+		_PX_SAME=$first
+		return 0
+	fi
+	_PX_SAME_LAST=$first
+	return 1
+}
+
+px_wait_same()
+{
+	local secs=$1
+
+	shift
+	_PX_SAME_LAST=x
+	wait_for "$secs" _px_same "$@"
+	echo "$_PX_SAME"
+}
+
+px_dump()
+{
+	px "$1" dump --from 1 --now > "$2" || fail "node $1: dump failed"
+}
+
+px_compare_logs()
+{
+	local dir=$1 i first= n
+
+	shift
+	for i in "$@"; do
+		px_dump "$i" "$dir/log.$i"
+		[ -z "$first" ] && first=$i
+		if ! cmp -s "$dir/log.$first" "$dir/log.$i"; then
+			diff "$dir/log.$first" "$dir/log.$i" | head -20 >&2
+			fail "logs of node $first and node $i differ"
+		fi
+	done
+	n=$(wc -l < "$dir/log.$first")
+	echo "$n"
+}
+
+# Every seq FIRST..LAST of CLIENT (hex, as dump prints it) exactly once.
+px_check_once()
+{
+	local file=$1 client=$2 first=$3 last=$4 bad
+
+	bad=$(awk -v c="$client" -v a="$first" -v b="$last" '
+		$3 == c { n[$4]++ }
+		END {
+			for (s = a; s <= b; s++)
+				if (n[s] != 1) { print s " seen " n[s] + 0; e++ }
+			for (s in n)
+				if (s < a || s > b) { print s " unexpected"; e++ }
+			exit e > 0
+		}' "$file") || fail "client $client in $file: $(echo "$bad" | head -5 | tr '\n' ' ')"
+}
+
+px_dmesg_mark()
+{
+	_PX_DMESG_LINES=$(dmesg | wc -l)
+}
+
+px_dmesg_since()
+{
+	dmesg | tail -n +$((_PX_DMESG_LINES + 1))
+}
+
+# The scenario of t-cluster3.sh and t-cluster5.sh: N nodes, COUNT commands
+# of SIZE bytes proposed concurrently at every node; every node delivers
+# all of them exactly once, in the same order.
+px_basic_cluster()
+{
+	local n=$1 count=$2 size=$3 mtu=${4:-1500} i leader total pids=()
+
+	px_setup
+	cluster_up "$n"
+	if [ "$mtu" != 1500 ]; then
+		ip link set "$PX_BRIDGE" mtu "$mtu"
+		for i in $(seq 1 "$n"); do
+			ip link set "vpx$i" mtu "$mtu"
+			in_node "$i" ip link set eth0 mtu "$mtu"
+		done
+	fi
+	px_dmesg_mark
+	px_up_all "$n"
+	leader=$(px_wait_leader 60 $(seq 1 "$n"))
+	log "leader is node $leader"
+
+	for i in $(seq 1 "$n"); do
+		px "$i" propose --client $((0x100 + i)) --count "$count" \
+			--size "$size" --timeout 150 > "$KPAXOS_OUT/prop.$i" &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || fail "proposer at node $((i + 1)) failed"
+	done
+	log "all $((n * count)) commands delivered at their proposers"
+
+	px_wait_same 60 $(seq 1 "$n") >/dev/null
+	total=$(px_compare_logs "$KPAXOS_OUT" $(seq 1 "$n"))
+	assert_eq $((n * count)) "$total" "records in every log"
+	for i in $(seq 1 "$n"); do
+		px_check_once "$KPAXOS_OUT/log.1" "$(printf %x $((0x100 + i)))" \
+			1 "$count"
+	done
+	for i in $(seq 1 "$n"); do
+		assert_ne 0 "$(px_stat "$i" frames_rx)" "node $i frames_rx"
+		assert_eq "$((n * count))" "$(px_stat "$i" delivered_cmds)" \
+			"node $i delivered_cmds"
+		assert_eq 0 "$(px_stat "$i" drop_bad_body)" "node $i bad bodies"
+		assert_eq 0 "$(px_stat "$i" drop_bad_frag)" "node $i bad frags"
+		assert_eq 0 "$(px_stat "$i" drop_truncated)" "node $i truncated"
+	done
+	if [ -r /sys/kernel/debug/paxos ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null; then
+		assert_eq "$n" "$(ls /sys/kernel/debug/paxos | wc -l)" \
+			"debugfs instance directories"
+		grep -q "^delivered_cmds: $((n * count))$" \
+			/sys/kernel/debug/paxos/*/status ||
+			fail "debugfs status lacks delivered_cmds"
+	fi
+
+	for i in $(seq 1 "$n"); do
+		px_down "$i"
+	done
+	assert_eq "$n" "$(px_dmesg_since | grep -c 'instance destroyed')" \
+		"instances destroyed"
+	assert_fails px 1 status
+	cluster_down
+	rmmod paxos || fail "rmmod"
+	[ ! -e /dev/paxos ] || fail "/dev/paxos still there after rmmod"
+}
