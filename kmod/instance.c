@@ -61,7 +61,11 @@ struct paxos_net *paxos_net_rtnl(struct net *net)
 	struct paxos_net_slot *slot = net_generic(net, paxos_net_id);
 
 	ASSERT_RTNL();
-	return slot->pn;
+	/*
+	 * Devices of a namespace being set up (loopback) register before
+	 * our .init has run: no slot yet.
+	 */
+	return slot ? slot->pn : NULL;
 }
 
 bool paxos_net_capable(struct paxos_net *pn)

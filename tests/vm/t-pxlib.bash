@@ -196,7 +196,7 @@ px_check_once()
 			for (s = a; s <= b; s++)
 				if (n[s] != 1) { print s " seen " n[s] + 0; e++ }
 			for (s in n)
-				if (s < a || s > b) { print s " unexpected"; e++ }
+				if (s + 0 < a || s + 0 > b) { print s " unexpected"; e++ }
 			exit e > 0
 		}' "$file") || fail "client $client in $file: $(echo "$bad" | head -5 | tr '\n' ' ')"
 }

@@ -1,0 +1,1049 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pxtest: a small test client for /dev/paxos (records and ioctls of
+ * uapi/linux/paxos.h).  Used by the VM tests; not an administration tool.
+ *
+ *   pxtest up --id N --if IF --peer ID=MAC... [--cluster C] [--group G]
+ *             [--roles acc,prop,learn] [--ethertype T]
+ *   pxtest down
+ *   pxtest status [--get FIELD]
+ *   pxtest param get NAME | set NAME VALUE
+ *   pxtest propose --client C --count N [--size S] [--start-seq K]
+ *             [--window W] [--retry-ms M] [--timeout S] [--no-wait]
+ *   pxtest dump [--from I] [--until-count N] [--timeout S] [--now]
+ *   pxtest wait-read
+ *   pxtest ioctl-bad
+ *   pxtest frame --if IF --kind KIND [--count N] [--cluster C] [--group G]
+ *             [--src ID] [--dst-mac MAC]
+ *
+ * Global: --dev PATH (default /dev/paxos), --expect ERRNO (the command's
+ * main call must fail with this errno, e.g. EPERM; exit 0 if it does).
+ * Exit status: 0 success, 1 failure, 2 usage.
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/ether.h>
+#include <linux/if_packet.h>
+#include <linux/paxos.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *dev_path = "/dev/paxos";
+static int expect_errno;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						       noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "pxtest: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage(void) __attribute__((noreturn));
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: see the comment at the top of pxtest.c\n");
+	exit(2);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t num(const char *s)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || !*s || *end)
+		die("not a number: '%s'", s);
+	return v;
+}
+
+static const struct {
+	const char *name;
+	int err;
+} errnos[] = {
+	{ "EPERM", EPERM }, { "EACCES", EACCES }, { "EINVAL", EINVAL },
+	{ "ENOTTY", ENOTTY }, { "ENOTCONN", ENOTCONN }, { "EEXIST", EEXIST },
+	{ "EBUSY", EBUSY }, { "ENODEV", ENODEV }, { "EMSGSIZE", EMSGSIZE },
+	{ "EAGAIN", EAGAIN }, { "EFAULT", EFAULT }, { "EINTR", EINTR },
+	{ "EOVERFLOW", EOVERFLOW }, { "EOPNOTSUPP", EOPNOTSUPP },
+	{ "ENOENT", ENOENT }, { "EBADF", EBADF },
+};
+
+static int errno_by_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (!strcmp(errnos[i].name, s))
+			return errnos[i].err;
+	return (int)num(s);
+}
+
+static const char *errno_name(int err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (errnos[i].err == err)
+			return errnos[i].name;
+	return strerror(err);
+}
+
+/*
+ * The result of a command's main call: with --expect, success is failing
+ * with exactly that errno.
+ */
+static int outcome(const char *what, int ret)
+{
+	int err = ret < 0 ? errno : 0;
+
+	if (expect_errno) {
+		if (err == expect_errno) {
+			printf("%s: %s as expected\n", what, errno_name(err));
+			return 0;
+		}
+		fprintf(stderr, "pxtest: %s: expected %s, got %s\n", what,
+			errno_name(expect_errno), err ? errno_name(err) : "success");
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr, "pxtest: %s: %s\n", what, strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+static int open_dev(int flags)
+{
+	int fd = open(dev_path, flags);
+
+	if (fd < 0) {
+		if (expect_errno && errno == expect_errno) {
+			printf("open: %s as expected\n", errno_name(errno));
+			exit(0);
+		}
+		die("open %s: %s", dev_path, strerror(errno));
+	}
+	return fd;
+}
+
+/* CRC-32 (IEEE 802.3), bitwise: fast enough for test logs. */
+static uint32_t crc32(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffff;
+	int k;
+
+	while (n--) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = c >> 1 ^ (0xedb88320 & -(c & 1));
+	}
+	return ~c;
+}
+
+/* Command payload: a function of (client, seq) so that logs can be checked. */
+static void fill_cmd(uint8_t *p, size_t n, uint64_t client, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(seq * 131 + client * 7 + i);
+}
+
+/* ------------------------------------------------------------------- up */
+
+static uint32_t parse_roles(const char *s)
+{
+	char buf[64], *tok, *save;
+	uint32_t roles = 0;
+
+	if (s[0] >= '0' && s[0] <= '9')
+		return (uint32_t)num(s);
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "acc") || !strcmp(tok, "acceptor"))
+			roles |= PAXOS_ROLE_ACCEPTOR;
+		else if (!strcmp(tok, "prop") || !strcmp(tok, "proposer"))
+			roles |= PAXOS_ROLE_PROPOSER;
+		else if (!strcmp(tok, "learn") || !strcmp(tok, "learner"))
+			roles |= PAXOS_ROLE_LEARNER;
+		else if (!strcmp(tok, "all"))
+			roles |= PAXOS_ROLE_ALL;
+		else
+			die("unknown role '%s'", tok);
+	}
+	return roles;
+}
+
+static void parse_peer(struct paxos_config *c, const char *s)
+{
+	struct paxos_peer *p;
+	struct ether_addr *mac;
+	char buf[64], *eq;
+
+	if (c->n_peers >= PAXOS_MAX_NODES)
+		die("too many peers");
+	snprintf(buf, sizeof(buf), "%s", s);
+	eq = strchr(buf, '=');
+	if (!eq)
+		die("--peer wants ID=MAC, got '%s'", s);
+	*eq = 0;
+	mac = ether_aton(eq + 1);
+	if (!mac)
+		die("bad MAC '%s'", eq + 1);
+	p = &c->peers[c->n_peers++];
+	p->node_id = (uint32_t)num(buf);
+	memcpy(p->mac, mac, 6);
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", 1, NULL, 'i' }, { "if", 1, NULL, 'f' },
+		{ "peer", 1, NULL, 'p' }, { "cluster", 1, NULL, 'c' },
+		{ "group", 1, NULL, 'g' }, { "roles", 1, NULL, 'r' },
+		{ "ethertype", 1, NULL, 'e' }, { NULL, 0, NULL, 0 },
+	};
+	struct paxos_config c;
+	int o, fd, ret;
+
+	memset(&c, 0, sizeof(c));
+	c.roles = PAXOS_ROLE_ALL;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i': c.node_id = (uint32_t)num(optarg); break;
+		case 'f': snprintf(c.ifname, sizeof(c.ifname), "%s", optarg);
+			break;
+		case 'p': parse_peer(&c, optarg); break;
+		case 'c': c.cluster_id = (uint32_t)num(optarg); break;
+		case 'g': c.group_id = (uint16_t)num(optarg); break;
+		case 'r': c.roles = parse_roles(optarg); break;
+		case 'e': c.ethertype = (uint16_t)num(optarg); break;
+		default: usage();
+		}
+	}
+	fd = open_dev(O_RDWR);
+	ret = ioctl(fd, PAXOS_IOC_UP, &c);
+	close(fd);
+	return outcome("PAXOS_IOC_UP", ret);
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	int fd = open_dev(O_RDWR), ret;
+
+	ret = ioctl(fd, PAXOS_IOC_DOWN);
+	close(fd);
+	return outcome("PAXOS_IOC_DOWN", ret);
+}
+
+/* --------------------------------------------------------------- status */
+
+static const char *const drop_names[__PAXOS_DROP_MAX] = {
+	[PAXOS_DROP_NONE] = "none",
+	[PAXOS_DROP_TRUNCATED] = "truncated",
+	[PAXOS_DROP_OVERSIZED] = "oversized",
+	[PAXOS_DROP_BAD_MAGIC] = "bad_magic",
+	[PAXOS_DROP_BAD_VERSION] = "bad_version",
+	[PAXOS_DROP_FOREIGN_CLUSTER] = "foreign_cluster",
+	[PAXOS_DROP_FOREIGN_GROUP] = "foreign_group",
+	[PAXOS_DROP_UNKNOWN_TYPE] = "unknown_type",
+	[PAXOS_DROP_BAD_NODE] = "bad_node",
+	[PAXOS_DROP_BAD_FRAG] = "bad_frag",
+	[PAXOS_DROP_BAD_BODY] = "bad_body",
+	[PAXOS_DROP_BAD_AUTH] = "bad_auth",
+	[PAXOS_DROP_REASM] = "reasm",
+	[PAXOS_DROP_QUEUE_FULL] = "queue_full",
+};
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "get", 1, NULL, 'g' }, { NULL, 0, NULL, 0 },
+	};
+	const char *get = NULL;
+	struct paxos_status st;
+	char lines[64][64];
+	int o, fd, ret, n = 0, i;
+	uint64_t drops = 0;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'g')
+			usage();
+		get = optarg;
+	}
+	fd = open_dev(O_RDONLY);
+	ret = ioctl(fd, PAXOS_IOC_STATUS, &st);
+	close(fd);
+	if (ret < 0)
+		return outcome("PAXOS_IOC_STATUS", ret);
+
+#define LINE(fmt, ...) snprintf(lines[n++], sizeof(lines[0]), fmt, __VA_ARGS__)
+	LINE("node_id %u", st.node_id);
+	LINE("leader_id %u", st.leader_id);
+	LINE("is_leader %u", st.is_leader);
+	LINE("members 0x%x", st.members);
+	LINE("ballot %llu", (unsigned long long)st.ballot);
+	LINE("promised %llu", (unsigned long long)st.promised);
+	LINE("first_index %llu", (unsigned long long)st.first_index);
+	LINE("last_index %llu", (unsigned long long)st.last_index);
+	LINE("committed_index %llu", (unsigned long long)st.committed_index);
+	LINE("delivered_index %llu", (unsigned long long)st.delivered_index);
+	LINE("frames_rx %llu", (unsigned long long)st.frames_rx);
+	LINE("frames_tx %llu", (unsigned long long)st.frames_tx);
+	LINE("msgs_rx %llu", (unsigned long long)st.msgs_rx);
+	LINE("msgs_tx %llu", (unsigned long long)st.msgs_tx);
+	LINE("proposals %llu", (unsigned long long)st.proposals);
+	LINE("delivered_cmds %llu", (unsigned long long)st.delivered_cmds);
+	LINE("duplicates %llu", (unsigned long long)st.duplicates);
+	LINE("leader_changes %llu", (unsigned long long)st.leader_changes);
+	for (i = 1; i < __PAXOS_DROP_MAX; i++) {
+		LINE("drop_%s %llu", drop_names[i],
+		     (unsigned long long)st.drops[i]);
+		drops += st.drops[i];
+	}
+	LINE("drops %llu", (unsigned long long)drops);
+#undef LINE
+	for (i = 0; i < n; i++) {
+		size_t l;
+
+		if (!get) {
+			puts(lines[i]);
+			continue;
+		}
+		l = strlen(get);
+		if (!strncmp(lines[i], get, l) && lines[i][l] == ' ') {
+			puts(lines[i] + l + 1);
+			return 0;
+		}
+	}
+	if (get)
+		die("no status field '%s'", get);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- param */
+
+static const char *const param_names[__PAXOS_PARAM_MAX] = {
+	[PAXOS_PARAM_WINDOW] = "window",
+	[PAXOS_PARAM_BATCH_BYTES] = "batch_bytes",
+	[PAXOS_PARAM_BATCH_DELAY_US] = "batch_delay_us",
+	[PAXOS_PARAM_HEARTBEAT_US] = "heartbeat_us",
+	[PAXOS_PARAM_ELECTION_US] = "election_us",
+	[PAXOS_PARAM_RETRANSMIT_US] = "retransmit_us",
+};
+
+static uint32_t param_key(const char *s)
+{
+	uint32_t i;
+
+	for (i = 1; i < __PAXOS_PARAM_MAX; i++)
+		if (!strcmp(param_names[i], s))
+			return i;
+	return (uint32_t)num(s);
+}
+
+static int cmd_param(int argc, char **argv)
+{
+	struct paxos_param_kv kv = { 0 };
+	int fd, ret;
+
+	if (argc < 3)
+		usage();
+	kv.key = param_key(argv[2]);
+	if (!strcmp(argv[1], "get") && argc == 3) {
+		fd = open_dev(O_RDONLY);
+		ret = ioctl(fd, PAXOS_IOC_GET_PARAM, &kv);
+		close(fd);
+		if (!ret)
+			printf("%llu\n", (unsigned long long)kv.value);
+		return outcome("PAXOS_IOC_GET_PARAM", ret);
+	}
+	if (!strcmp(argv[1], "set") && argc == 4) {
+		kv.value = num(argv[3]);
+		fd = open_dev(O_RDWR);
+		ret = ioctl(fd, PAXOS_IOC_SET_PARAM, &kv);
+		close(fd);
+		return outcome("PAXOS_IOC_SET_PARAM", ret);
+	}
+	usage();
+}
+
+/* -------------------------------------------------------------- records */
+
+struct rec_cb {
+	void (*fn)(struct rec_cb *cb, const struct paxos_delivery_hdr *h,
+		   const uint8_t *data);
+};
+
+/* Walk the records of one read(2); dies on a malformed buffer. */
+static void walk_records(const uint8_t *buf, size_t n, struct rec_cb *cb)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		struct paxos_delivery_hdr h;
+		size_t rec;
+
+		if (n - off < sizeof(h))
+			die("read: partial record header");
+		memcpy(&h, buf + off, sizeof(h));
+		rec = sizeof(h) + ((h.len + PAXOS_RECORD_ALIGN - 1) &
+				   ~(size_t)(PAXOS_RECORD_ALIGN - 1));
+		if (rec > n - off)
+			die("read: record longer than what read returned");
+		if (h.flags)
+			die("read: record flags 0x%x", h.flags);
+		cb->fn(cb, &h, buf + off + sizeof(h));
+		off += rec;
+	}
+}
+
+/* -------------------------------------------------------------- propose */
+
+struct pend {
+	uint64_t sent_ms;
+	uint32_t tries;
+	uint8_t state;		/* 0 unsent, 1 outstanding, 2 delivered */
+};
+
+struct propose {
+	struct rec_cb cb;
+	uint64_t client, start, count, acked, size;
+	struct pend *p;
+	uint32_t outstanding;
+};
+
+static void propose_rec(struct rec_cb *cb, const struct paxos_delivery_hdr *h,
+			const uint8_t *data)
+{
+	struct propose *pr = (struct propose *)cb;
+	static uint8_t want[PAXOS_MAX_CMD];
+	struct pend *p;
+
+	if (h->client_id != pr->client)
+		return;
+	if (h->seq < pr->start || h->seq - pr->start >= pr->count)
+		die("delivered seq %" PRIu64 " of our client was never proposed",
+		    (uint64_t)h->seq);
+	p = &pr->p[h->seq - pr->start];
+	if (p->state == 2)
+		die("seq %" PRIu64 " delivered twice (instance %" PRIu64 ")",
+		    (uint64_t)h->seq, (uint64_t)h->instance);
+	fill_cmd(want, pr->size, pr->client, h->seq);
+	if (h->len != pr->size || memcmp(want, data, pr->size))
+		die("seq %" PRIu64 ": delivered command differs from proposed",
+		    (uint64_t)h->seq);
+	if (p->state == 1)
+		pr->outstanding--;
+	p->state = 2;
+	pr->acked++;
+}
+
+static int cmd_propose(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "client", 1, NULL, 'c' }, { "count", 1, NULL, 'n' },
+		{ "size", 1, NULL, 's' }, { "start-seq", 1, NULL, 'k' },
+		{ "window", 1, NULL, 'w' }, { "retry-ms", 1, NULL, 'r' },
+		{ "timeout", 1, NULL, 't' }, { "no-wait", 0, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct propose pr = { .cb.fn = propose_rec, .start = 1, .size = 16 };
+	uint64_t window = 16, retry_ms = 2000, timeout = 120, deadline;
+	uint64_t next = 0, retries = 0, i;
+	static uint8_t buf[1 << 20];
+	bool no_wait = false;
+	int o, fd;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': pr.client = num(optarg); break;
+		case 'n': pr.count = num(optarg); break;
+		case 's': pr.size = num(optarg); break;
+		case 'k': pr.start = num(optarg); break;
+		case 'w': window = num(optarg); break;
+		case 'r': retry_ms = num(optarg); break;
+		case 't': timeout = num(optarg); break;
+		case 'N': no_wait = true; break;
+		default: usage();
+		}
+	}
+	if (!pr.client || !pr.count || !pr.start || !window)
+		die("propose: --client and --count are required (non-zero)");
+	if (pr.size > PAXOS_MAX_CMD)
+		die("propose: --size above %d", PAXOS_MAX_CMD);
+	pr.p = calloc(pr.count, sizeof(*pr.p));
+	if (!pr.p)
+		die("out of memory");
+
+	fd = open_dev(O_RDWR | (no_wait ? 0 : O_NONBLOCK));
+	deadline = now_ms() + timeout * 1000;
+	while (pr.acked < pr.count || (no_wait && next < pr.count)) {
+		uint64_t now = now_ms();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (now > deadline) {
+			fprintf(stderr,
+				"pxtest: propose: timeout: %" PRIu64 " of %" PRIu64 " delivered\n",
+				pr.acked, pr.count);
+			return 1;
+		}
+		/* (re)send: new commands within the window, stale ones again */
+		for (i = 0; i < pr.count; i++) {
+			struct pend *p = &pr.p[i];
+			struct paxos_propose_hdr *h = (void *)buf;
+
+			if (p->state == 2 || (p->state == 1 &&
+					      now - p->sent_ms < retry_ms))
+				continue;
+			if (p->state == 0 && pr.outstanding >= window)
+				break;
+			h->client_id = pr.client;
+			h->seq = pr.start + i;
+			h->len = (uint32_t)pr.size;
+			h->flags = 0;
+			fill_cmd(buf + sizeof(*h), pr.size, pr.client, h->seq);
+			if (write(fd, buf, sizeof(*h) + pr.size) < 0) {
+				if (errno == EAGAIN)
+					break;
+				die("write seq %" PRIu64 ": %s",
+				    (uint64_t)h->seq, strerror(errno));
+			}
+			if (p->state == 1)
+				retries++;
+			else
+				pr.outstanding++;
+			p->state = 1;
+			p->sent_ms = now;
+			p->tries++;
+			if (i + 1 > next)
+				next = i + 1;
+		}
+		if (no_wait)
+			continue;
+		if (poll(&pfd, 1, 20) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		for (;;) {
+			n = read(fd, buf, sizeof(buf));
+			if (n < 0 && errno == EAGAIN)
+				break;
+			if (n < 0)
+				die("read: %s", strerror(errno));
+			walk_records(buf, (size_t)n, &pr.cb);
+		}
+	}
+	printf("proposed %" PRIu64 " delivered %" PRIu64 " retries %" PRIu64 "\n",
+	       pr.count, no_wait ? 0 : pr.acked, retries);
+	close(fd);
+	free(pr.p);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- dump */
+
+struct dump {
+	struct rec_cb cb;
+	uint64_t n;
+};
+
+static void dump_rec(struct rec_cb *cb, const struct paxos_delivery_hdr *h,
+		     const uint8_t *data)
+{
+	struct dump *d = (struct dump *)cb;
+
+	printf("%" PRIu64 " %u %" PRIx64 " %" PRIu64 " %u %08x\n",
+	       (uint64_t)h->instance, h->pos, (uint64_t)h->client_id,
+	       (uint64_t)h->seq, h->len, crc32(data, h->len));
+	d->n++;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", 1, NULL, 'f' }, { "until-count", 1, NULL, 'u' },
+		{ "timeout", 1, NULL, 't' }, { "now", 0, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dump d = { .cb.fn = dump_rec };
+	uint64_t from = 0, until = 0, timeout = 0, deadline = 0;
+	static uint8_t buf[1 << 20];
+	bool now_only = false;
+	int o, fd;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': from = num(optarg); break;
+		case 'u': until = num(optarg); break;
+		case 't': timeout = num(optarg); break;
+		case 'N': now_only = true; break;
+		default: usage();
+		}
+	}
+	fd = open_dev(O_RDONLY | O_NONBLOCK);
+	if (from && ioctl(fd, PAXOS_IOC_SEEK, &from) < 0)
+		return outcome("PAXOS_IOC_SEEK", -1);
+	if (timeout)
+		deadline = now_ms() + timeout * 1000;
+	while (!until || d.n < until) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n = read(fd, buf, sizeof(buf));
+		int wait = 100;
+
+		if (n > 0) {
+			walk_records(buf, (size_t)n, &d.cb);
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN) {
+			fflush(stdout);
+			return outcome("read", -1);
+		}
+		if (n == 0)
+			die("read returned 0");
+		if (now_only)
+			break;
+		if (deadline) {
+			uint64_t t = now_ms();
+
+			if (t >= deadline) {
+				fflush(stdout);
+				if (until) {
+					fprintf(stderr,
+						"pxtest: dump: timeout: %" PRIu64 " of %" PRIu64 " records\n",
+						d.n, until);
+					return 1;
+				}
+				break;
+			}
+			if (deadline - t < 100)
+				wait = (int)(deadline - t);
+		}
+		if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
+/* One blocking read; reports how it ended (for rmmod/down tests). */
+static int cmd_wait_read(int argc, char **argv)
+{
+	static uint8_t buf[1 << 16];
+	int fd = open_dev(O_RDONLY);
+	ssize_t n;
+
+	printf("blocked\n");
+	fflush(stdout);
+	n = read(fd, buf, sizeof(buf));
+	if (n >= 0) {
+		printf("read %zd bytes\n", n);
+		return expect_errno ? 1 : 0;
+	}
+	return outcome("read", -1);
+}
+
+/* ------------------------------------------------------------ ioctl-bad */
+
+static int failures;
+
+static void check(const char *what, int ret, int want)
+{
+	int got = ret < 0 ? errno : 0;
+
+	if (got == want) {
+		printf("ok   %-44s %s\n", what, want ? errno_name(want) : "0");
+		return;
+	}
+	printf("FAIL %-44s want %s got %s\n", what,
+	       want ? errno_name(want) : "0", got ? errno_name(got) : "0");
+	failures++;
+}
+
+static int cmd_ioctl_bad(int argc, char **argv)
+{
+	struct {
+		struct paxos_propose_hdr h;
+		uint8_t data[PAXOS_MAX_CMD + 64];
+	} *w;
+	struct paxos_param_kv kv;
+	struct paxos_config c;
+	struct paxos_status st;
+	uint64_t u;
+	int fd = open_dev(O_RDWR | O_NONBLOCK), rfd;
+	void *volatile bad = (void *)8;
+	uint8_t small[16];
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		die("out of memory");
+
+	check("unknown ioctl number", ioctl(fd, _IO(PAXOS_IOC_MAGIC, 99)),
+	      ENOTTY);
+	check("foreign ioctl type (TCGETS-like)", ioctl(fd, 0x5401, &u),
+	      ENOTTY);
+	check("STATUS with a size mismatch",
+	      ioctl(fd, _IOR(PAXOS_IOC_MAGIC, 1, uint32_t), &u), ENOTTY);
+	check("STATUS to a bad pointer",
+	      ioctl(fd, PAXOS_IOC_STATUS, (void *)8), EFAULT);
+	check("STATUS", ioctl(fd, PAXOS_IOC_STATUS, &st), 0);
+
+	memset(&kv, 0, sizeof(kv));
+	check("GET_PARAM key 0", ioctl(fd, PAXOS_IOC_GET_PARAM, &kv), EINVAL);
+	kv.key = 1000;
+	check("GET_PARAM key 1000", ioctl(fd, PAXOS_IOC_GET_PARAM, &kv),
+	      EINVAL);
+	kv.key = PAXOS_PARAM_WINDOW;
+	kv.pad = 1;
+	check("GET_PARAM pad != 0", ioctl(fd, PAXOS_IOC_GET_PARAM, &kv),
+	      EINVAL);
+	kv.pad = 0;
+	check("GET_PARAM window", ioctl(fd, PAXOS_IOC_GET_PARAM, &kv), 0);
+	kv.value = 64;
+	check("SET_PARAM while up", ioctl(fd, PAXOS_IOC_SET_PARAM, &kv),
+	      EBUSY);
+	kv.key = 77;
+	check("SET_PARAM key 77", ioctl(fd, PAXOS_IOC_SET_PARAM, &kv),
+	      EINVAL);
+	kv.key = PAXOS_PARAM_WINDOW;
+	kv.value = 1ull << 40;
+	check("SET_PARAM value 2^40", ioctl(fd, PAXOS_IOC_SET_PARAM, &kv),
+	      EINVAL);
+
+	u = 0;
+	check("SEEK 0", ioctl(fd, PAXOS_IOC_SEEK, &u), EINVAL);
+	check("SEEK bad pointer", ioctl(fd, PAXOS_IOC_SEEK, (void *)8),
+	      EFAULT);
+
+	memset(&c, 0, sizeof(c));
+	check("UP bad pointer", ioctl(fd, PAXOS_IOC_UP, (void *)8), EFAULT);
+	check("UP all zero", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.node_id = 1;
+	c.roles = PAXOS_ROLE_ALL;
+	snprintf(c.ifname, sizeof(c.ifname), "eth0");
+	c.n_peers = 1;
+	c.peers[0].node_id = 1;
+	memcpy(c.peers[0].mac, "\x02\0\0\0\0\x01", 6);
+	c.node_id = 40;
+	check("UP node_id 40", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.node_id = 1;
+	c.roles = 8;
+	check("UP roles 8", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.roles = PAXOS_ROLE_ALL;
+	c.n_peers = 33;
+	check("UP n_peers 33", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.n_peers = 2;
+	c.peers[1] = c.peers[0];
+	check("UP duplicate peer", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.peers[1].node_id = 2;
+	memcpy(c.peers[1].mac, "\x01\0\x5e\0\0\x01", 6);
+	check("UP multicast peer MAC", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	memcpy(c.peers[1].mac, "\x02\0\0\0\0\x02", 6);
+	c.peers[0].node_id = 3;
+	check("UP peers without self", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.peers[0].node_id = 1;
+	memset(c.ifname, 'x', sizeof(c.ifname));
+	check("UP ifname not terminated", ioctl(fd, PAXOS_IOC_UP, &c),
+	      EINVAL);
+	snprintf(c.ifname, sizeof(c.ifname), "eth0");
+	c.ethertype = 0x0100;
+	check("UP ethertype 0x0100", ioctl(fd, PAXOS_IOC_UP, &c), EINVAL);
+	c.ethertype = 0;
+	check("UP while an instance is up", ioctl(fd, PAXOS_IOC_UP, &c),
+	      EEXIST);
+
+	/* write(2) */
+	check("write shorter than the header", write(fd, w, 8), EINVAL);
+	w->h.client_id = 1;
+	w->h.seq = 1;
+	w->h.len = 10;
+	check("write len != bytes that follow", write(fd, w, sizeof(w->h) + 9),
+	      EINVAL);
+	w->h.flags = 1;
+	check("write flags != 0", write(fd, w, sizeof(w->h) + 10), EINVAL);
+	w->h.flags = 0;
+	w->h.seq = 0;
+	check("write seq 0", write(fd, w, sizeof(w->h) + 10), EINVAL);
+	w->h.seq = 1;
+	w->h.len = PAXOS_MAX_CMD + 1;
+	check("write a command above PAXOS_MAX_CMD",
+	      write(fd, w, sizeof(w->h) + PAXOS_MAX_CMD + 1), EMSGSIZE);
+	w->h.len = 10;
+	check("write from a bad pointer", write(fd, bad, 40), EFAULT);
+
+	/* read(2) */
+	check("read into a buffer below one record header",
+	      read(fd, small, sizeof(small)), EMSGSIZE);
+	rfd = open(dev_path, O_RDONLY | O_NONBLOCK);
+	if (rfd < 0)
+		die("open: %s", strerror(errno));
+	check("write on a read-only file", write(rfd, w, sizeof(w->h) + 10),
+	      EBADF);
+	u = 1;
+	check("SEEK 1 (a valid seek)", ioctl(rfd, PAXOS_IOC_SEEK, &u), 0);
+	close(rfd);
+
+	close(fd);
+	free(w);
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- frame */
+
+struct frame_kind {
+	const char *name;
+	const char *drop;	/* counter expected to grow */
+};
+
+static const struct frame_kind kinds[] = {
+	{ "truncated", "truncated" },	/* shorter than the header */
+	{ "short", "truncated" },	/* payload shorter than frag_len */
+	{ "oversized", "oversized" },	/* msg_len above PAXOS_MAX_MSG */
+	{ "badmagic", "bad_magic" },
+	{ "badver", "bad_version" },
+	{ "reserved", "bad_version" },	/* reserved byte set */
+	{ "foreign", "foreign_cluster" },
+	{ "foreigngroup", "foreign_group" },
+	{ "badtype", "unknown_type" },
+	{ "badnode", "bad_node" },	/* src is not a member */
+	{ "baddst", "bad_node" },	/* dst is another node */
+	{ "badfrag", "bad_frag" },	/* frag_idx >= frag_cnt */
+	{ "badbody", "bad_body" },	/* HEARTBEAT body of 4 bytes */
+	{ "garbage", "bad_magic" },	/* random bytes */
+};
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Build payload (after the Ethernet header) of @kind; returns its length. */
+static size_t build_frame(const char *kind, uint8_t *p, uint32_t cluster,
+			  uint16_t group, uint8_t src)
+{
+	struct paxos_frame_hdr h;
+	size_t len, i;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = htons(PAXOS_WIRE_MAGIC);
+	h.version = PAXOS_WIRE_VERSION;
+	h.type = PAXOS_MSG_STATUS;	/* empty body: the simplest message */
+	h.cluster_id = htonl(cluster);
+	h.group_id = htons(group);
+	h.src = src;
+	h.dst = PAXOS_NODE_ALL;
+	h.msg_seq = htonl((uint32_t)rng());
+	h.frag_cnt = htons(1);
+	h.instance = htobe64(1);
+	len = sizeof(h);
+
+	if (!strcmp(kind, "truncated")) {
+		len = 20;
+	} else if (!strcmp(kind, "short")) {
+		h.type = PAXOS_MSG_HEARTBEAT;
+		h.msg_len = htonl(16);
+		h.frag_len = htons(16);
+		len += 6;
+	} else if (!strcmp(kind, "oversized")) {
+		h.type = PAXOS_MSG_ACCEPT;
+		h.msg_len = htonl(PAXOS_MAX_MSG + 1);
+		h.frag_cnt = htons(2);
+		h.frag_len = htons(100);
+		len += 100;
+	} else if (!strcmp(kind, "badmagic")) {
+		h.magic = htons(0x1234);
+	} else if (!strcmp(kind, "badver")) {
+		h.version = 7;
+	} else if (!strcmp(kind, "reserved")) {
+		h.reserved = 1;
+	} else if (!strcmp(kind, "foreign")) {
+		h.cluster_id = htonl(cluster + 1);
+	} else if (!strcmp(kind, "foreigngroup")) {
+		h.group_id = htons(group + 1);
+	} else if (!strcmp(kind, "badtype")) {
+		h.type = 0x77;
+	} else if (!strcmp(kind, "badnode")) {
+		h.src = 30;
+	} else if (!strcmp(kind, "baddst")) {
+		h.dst = 29;
+	} else if (!strcmp(kind, "badfrag")) {
+		h.frag_idx = htons(1);
+	} else if (!strcmp(kind, "badbody")) {
+		h.type = PAXOS_MSG_HEARTBEAT;
+		h.msg_len = htonl(4);
+		h.frag_len = htons(4);
+		len += 4;
+	} else if (!strcmp(kind, "garbage")) {
+		len = 64 + rng() % 400;
+		for (i = 0; i < len; i++)
+			p[i] = (uint8_t)rng();
+		if (p[0] == PAXOS_WIRE_MAGIC >> 8)
+			p[0] ^= 0xff;
+		return len;
+	} else {
+		die("unknown frame kind '%s'", kind);
+	}
+	memcpy(p, &h, sizeof(h) < len ? sizeof(h) : len);
+	for (i = sizeof(h); i < len; i++)
+		p[i] = (uint8_t)rng();
+	return len;
+}
+
+static int cmd_frame(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "if", 1, NULL, 'f' }, { "kind", 1, NULL, 'k' },
+		{ "count", 1, NULL, 'n' }, { "cluster", 1, NULL, 'c' },
+		{ "group", 1, NULL, 'g' }, { "src", 1, NULL, 's' },
+		{ "dst-mac", 1, NULL, 'd' }, { "ethertype", 1, NULL, 'e' },
+		{ "list", 0, NULL, 'l' }, { NULL, 0, NULL, 0 },
+	};
+	const char *ifname = "eth0", *kind = NULL;
+	uint8_t dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint64_t count = 1, i;
+	uint32_t cluster = 0;
+	uint16_t group = 0, ethertype = PAXOS_ETHERTYPE;
+	uint8_t src = 2, frame[9100];
+	struct sockaddr_ll sll;
+	struct ether_addr *mac;
+	int o, s;
+	size_t k;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': ifname = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'n': count = num(optarg); break;
+		case 'c': cluster = (uint32_t)num(optarg); break;
+		case 'g': group = (uint16_t)num(optarg); break;
+		case 's': src = (uint8_t)num(optarg); break;
+		case 'e': ethertype = (uint16_t)num(optarg); break;
+		case 'd':
+			mac = ether_aton(optarg);
+			if (!mac)
+				die("bad MAC '%s'", optarg);
+			memcpy(dst, mac, 6);
+			break;
+		case 'l':
+			for (k = 0; k < ARRAY_SIZE(kinds); k++)
+				printf("%s %s\n", kinds[k].name, kinds[k].drop);
+			return 0;
+		default: usage();
+		}
+	}
+	if (!kind)
+		die("frame: --kind is required (--list shows them)");
+	for (k = 0; k < ARRAY_SIZE(kinds); k++)
+		if (!strcmp(kinds[k].name, kind))
+			break;
+	if (k == ARRAY_SIZE(kinds))
+		die("unknown frame kind '%s'", kind);
+
+	s = socket(AF_PACKET, SOCK_DGRAM, htons(ethertype));
+	if (s < 0)
+		die("socket(AF_PACKET): %s", strerror(errno));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ethertype);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	sll.sll_halen = 6;
+	memcpy(sll.sll_addr, dst, 6);
+	if (!sll.sll_ifindex)
+		die("no interface %s", ifname);
+	rng_state ^= (uint64_t)getpid() << 20 ^ now_ms();
+	for (i = 0; i < count; i++) {
+		size_t len = build_frame(kind, frame, cluster, group, src);
+
+		if (sendto(s, frame, len, 0, (struct sockaddr *)&sll,
+			   sizeof(sll)) < 0)
+			die("sendto: %s", strerror(errno));
+	}
+	close(s);
+	printf("sent %" PRIu64 " %s frame(s): expect drop_%s\n", count, kind,
+	       kinds[k].drop);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- main */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "up", cmd_up },
+	{ "down", cmd_down },
+	{ "status", cmd_status },
+	{ "param", cmd_param },
+	{ "propose", cmd_propose },
+	{ "dump", cmd_dump },
+	{ "wait-read", cmd_wait_read },
+	{ "ioctl-bad", cmd_ioctl_bad },
+	{ "frame", cmd_frame },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (getenv("PXTEST_DEV"))
+		dev_path = getenv("PXTEST_DEV");
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--dev") && argc > 2) {
+			dev_path = argv[2];
+		} else if (!strcmp(argv[1], "--expect") && argc > 2) {
+			expect_errno = errno_by_name(argv[2]);
+		} else {
+			usage();
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, argv[1]))
+			return cmds[i].fn(argc - 1, argv + 1);
+	usage();
+}
