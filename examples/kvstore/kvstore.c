@@ -322,7 +322,7 @@ static int cmd_serve(int argc, char **argv)
 				   .start = 1, .timeout_ms = g.timeout_ms };
 	int c;
 
-	optind = 1;
+	optind = 0;	/* GNU: rescan from scratch */
 	while ((c = getopt_long(argc, argv, "l:nq", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -460,7 +460,7 @@ static int cmd_load(int argc, char **argv)
 	size_t len;
 
 	ld.key = NULL;
-	optind = 1;
+	optind = 0;	/* GNU: rescan from scratch */
 	while ((c = getopt_long(argc, argv, "n:aT:k:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

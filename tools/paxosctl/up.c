@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * paxosctl up IFNAME --id N --peer ID=MAC ... [options]
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "paxosctl.h"
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'i' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "roles", required_argument, NULL, 'r' },
+		{ "ethertype", required_argument, NULL, 'e' },
+		{ "set", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pxc_up up = { 0 };
+	struct pxc_nl *nl;
+	bool have_id = false;
+	uint32_t v;
+	int c, err;
+
+	optind = 0;	/* GNU: rescan from scratch */
+	while ((c = getopt_long(argc, argv, "i:p:c:g:r:e:s:h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (pxc_parse_u32(optarg, &up.node_id))
+				return pxc_err("up", "--id %s: not a number",
+					       optarg), PXC_USAGE;
+			have_id = true;
+			break;
+		case 'p':
+			if (up.n_peers == PAXOS_MAX_NODES)
+				return pxc_err("up", "too many --peer"),
+				       PXC_USAGE;
+			if (pxc_parse_peer(optarg, &up.peers[up.n_peers]))
+				return pxc_err("up", "--peer %s: expected "
+					       "ID=MAC, e.g. 2=02:00:00:00:00:02",
+					       optarg), PXC_USAGE;
+			up.n_peers++;
+			break;
+		case 'c':
+			if (pxc_parse_u32(optarg, &up.cluster_id))
+				return pxc_err("up", "--cluster %s: not a "
+					       "32-bit number", optarg),
+				       PXC_USAGE;
+			up.has_cluster = true;
+			break;
+		case 'g':
+			if (pxc_parse_u32(optarg, &v) || v > 0xffff)
+				return pxc_err("up", "--group %s: not a "
+					       "16-bit number", optarg),
+				       PXC_USAGE;
+			up.group_id = v;
+			up.has_group = true;
+			break;
+		case 'r':
+			if (pxc_parse_roles(optarg, &up.roles))
+				return pxc_err("up", "--roles %s: expected a "
+					       "comma-separated list of "
+					       "acceptor, proposer, learner "
+					       "(or all)", optarg), PXC_USAGE;
+			up.has_roles = true;
+			break;
+		case 'e':
+			if (pxc_parse_u32(optarg, &v) || v > 0xffff)
+				return pxc_err("up", "--ethertype %s: not a "
+					       "16-bit number", optarg),
+				       PXC_USAGE;
+			up.ethertype = v;
+			up.has_ethertype = true;
+			break;
+		case 's':
+			if (up.n_params == __PAXOS_PARAM_MAX - 1 ||
+			    pxc_parse_param(optarg,
+					    &up.param_keys[up.n_params],
+					    &up.param_vals[up.n_params]))
+				return pxc_err("up", "--set %s: expected "
+					       "KEY=VALUE with a KEY from "
+					       "`paxosctl set --help`", optarg),
+				       PXC_USAGE;
+			up.n_params++;
+			break;
+		case 'h':
+			return pxc_help("up"), PXC_OK;
+		default:
+			return pxc_usage("up");
+		}
+	}
+	if (optind != argc - 1)
+		return pxc_err("up", "give exactly one interface name"),
+		       pxc_usage("up");
+	up.ifname = argv[optind];
+	if (strlen(up.ifname) >= IF_NAMESIZE)
+		return pxc_err("up", "interface name '%s' is too long",
+			       up.ifname), PXC_USAGE;
+	if (!have_id)
+		return pxc_err("up", "--id N is required (this node's id)"),
+		       PXC_USAGE;
+	if (!up.n_peers)
+		return pxc_err("up", "at least one --peer ID=MAC is required "
+			       "(every member, this node included)"),
+		       PXC_USAGE;
+
+	err = pxc_nl_open(&nl, false);
+	if (err)
+		return PXC_ERR;
+	err = pxc_nl_up(nl, &up);
+	pxc_nl_close(nl);
+	return err ? PXC_ERR : PXC_OK;
+}
