@@ -109,10 +109,14 @@ exec 9>"$KPAXOS_CACHE/kunit-build.lock"
 flock 9
 
 tree_log "kunit: tree $TREE, build $build"
+# kunit.py's output minus known noise: the UML link's executable-stack
+# warnings and stty complaining when stdin is not a terminal.
 python3 "$TREE/tools/testing/kunit/kunit.py" run --arch=um \
 	--kunitconfig="$here/kunitconfig" --build_dir="$build" \
-	--jobs="$jobs" --json="$json" "${kargs[@]}" "$glob"
-rc=$?
+	--jobs="$jobs" --json="$json" "${kargs[@]}" "$glob" </dev/null 2>&1 |
+	grep --line-buffered -v -e '^/usr/bin/ld: \(warning\|NOTE\): ' \
+		-e "^stty: 'standard input'"
+rc=${PIPESTATUS[0]}
 
 counts=$(python3 - "$json" <<'EOF'
 import json
