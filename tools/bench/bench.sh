@@ -19,8 +19,9 @@
 # and tools/bench/load drives each with the same workload from the leader's
 # namespace: /dev/paxos for the module, pxd's unix socket for pxd.
 #
-# usage: bench.sh [--quick] [--duration S] [--only LIST]
-#   LIST: comma-separated of pingpong,pxd-udp,pxd-raw,kernel
+# usage: bench.sh [--quick] [--duration S] [--only LIST] [--sweeps LIST]
+#   --only: comma-separated of pingpong,pxd-udp,pxd-raw,kernel
+#   --sweeps: of head,size,conc,long,lib,batch,window (default all)
 set -u
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 set +e		# a failed point is recorded and the run goes on
@@ -33,16 +34,19 @@ QUICK=0
 DUR=2
 WARM=0.5
 ONLY=pingpong,pxd-udp,pxd-raw,kernel
+SWEEPS=head,size,conc,long,lib,batch,window
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1; shift ;;
 	--duration) DUR=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
+	--sweeps) SWEEPS=$2; shift 2 ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [ "$QUICK" = 1 ] && DUR=1
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
+sweep() { [[ ",$SWEEPS," == *",$1,"* ]]; }
 
 mkdir -p "$RUN"
 : > "$RES"
@@ -69,6 +73,15 @@ done
 
 # --------------------------------------------------------------- helpers
 BG=()
+# bg_node I CMD...: run CMD in node I's namespace in the background; its pid
+# (ip netns exec execs CMD) goes to BG
+bg_node() {
+	local i=$1
+	shift
+	ip netns exec "px$i" "$@" &
+	BG+=($!)
+}
+
 bg_kill() {
 	local p
 	for p in "${BG[@]}"; do
@@ -104,31 +117,88 @@ point() {
 }
 
 # ---------------------------------------------------------------- pingpong
-pingpong() {
-	local n=2000 out
-	[ "$QUICK" = 1 ] && n=300
-	in_node 2 "$B/pingpong" server --raw eth0 &
-	BG+=($!)
-	in_node 2 "$B/pingpong" server --udp 0.0.0.0:7999 &
-	BG+=($!)
-	sleep 0.5
-	for size in 64 1024; do
-		out=$(in_node 1 "$B/pingpong" client --raw eth0 \
-			--dst "$(node_mac 2)" -n $n -s $size --json) &&
-			emit "$out" || note "FAILED pingpong raw $size"
-		out=$(in_node 1 "$B/pingpong" client \
-			--udp "$(node_ip 2):7999" -n $n -s $size --json) &&
-			emit "$out" || note "FAILED pingpong udp $size"
-		[ "$QUICK" = 1 ] && break
-	done
-	bg_kill
+# Echo servers in px2 for the whole run; clients in px1.
+PP_PIDS=()
+pp_servers() {
+	ip netns exec px2 "$B/pingpong" server --raw eth0 &
+	PP_PIDS+=($!)
+	ip netns exec px2 "$B/pingpong" server --udp 0.0.0.0:7999 &
+	PP_PIDS+=($!)
+	sleep 0.3
 }
 
-# ------------------------------------------------------------- pxd cluster
-PXD_LEADER=
-pxd_up() {	# pxd_up udp|raw [pxd options...]
-	local tr=$1 i j peers t
+pp_stop() {
+	local p
+	for p in "${PP_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PP_PIDS=()
+}
+on_exit pp_stop
+
+# pp TRANSPORT SIZE COUNT [FOR]: one ping-pong run; FOR names the backend
+# whose latency it is compared with (measured just before that backend)
+pp() {
+	local tr=$1 size=$2 n=$3 for=${4:-} out dst
+	if [ "$tr" = raw ]; then
+		dst=(--raw eth0 --dst "$(node_mac 2)")
+	else
+		dst=(--udp "$(node_ip 2):7999")
+	fi
+	out=$(in_node 1 timeout 60 "$B/pingpong" client "${dst[@]}" -n "$n" \
+		-s "$size" --json)
+	if [ $? = 0 ] && [ -n "$out" ]; then
+		[ -n "$for" ] && out="${out%\}},\"for\":\"$for\"}"
+		emit "$out"
+	else
+		note "FAILED pingpong $tr $size"
+	fi
+}
+
+pingpong() {
+	local n=1000 size
+	[ "$QUICK" = 1 ] && n=300
+	for size in 64 1024; do
+		pp raw $size $n
+		pp udp $size $n
+		[ "$QUICK" = 1 ] && break
+	done
+}
+
+# ---------------------------------------------------------------- clusters
+# Only one cluster runs at a time; points are interleaved across backends
+# (each configuration is measured on every backend back to back), so that
+# drift in the machine's load - the host is shared - hits all alike.
+LEADER=
+CUR=
+KMOD=0
+
+wait_leader() {	# wait_leader STATUS-COMMAND-PREFIX...
+	local t i
+	LEADER=
+	for t in $(seq 150); do
+		for i in 1 2 3; do
+			if "$@" "$i" 2>/dev/null | grep -qx is_leader=1; then
+				LEADER=$i
+				return 0
+			fi
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+pxd_status() { "$B/pxd" --status "$RUN/px$1.sock.ctl"; }
+k_status() { in_node "$1" "$B/pxcheck" kstatus /dev/paxos; }
+
+pxd_up() {	# pxd_up udp|raw [K=V]...
+	local tr=$1 i j peers kv opts=()
 	shift
+	for kv in "$@"; do
+		opts+=("--${kv%%=*}" "${kv#*=}")
+	done
+	opts=("${opts[@]//batch_bytes/batch-bytes}")
 	for i in 1 2 3; do
 		rm -f "$RUN/px$i.sock" "$RUN/px$i.sock.ctl"
 		if [ "$tr" = udp ]; then
@@ -137,94 +207,29 @@ pxd_up() {	# pxd_up udp|raw [pxd options...]
 				[ $j = $i ] ||
 				peers="$peers --peer $j=$(node_ip $j):7000"
 			done
-			in_node $i "$B/pxd" --id $i --udp "$(node_ip $i):7000" \
-				$peers --sock "$RUN/px$i.sock" "$@" \
-				2>>"$RUN/pxd.err" &
+			bg_node $i "$B/pxd" --id $i --udp "$(node_ip $i):7000" \
+				$peers --sock "$RUN/px$i.sock" --cluster-id 2 \
+				"${opts[@]}" 2>>"$RUN/pxd.err"
 		else
-			in_node $i "$B/pxd" --id $i --raw eth0 $PEERS_MAC \
-				--sock "$RUN/px$i.sock" "$@" 2>>"$RUN/pxd.err" &
+			bg_node $i "$B/pxd" --id $i --raw eth0 $PEERS_MAC \
+				--ethertype 0x88B7 --cluster-id 3 \
+				--sock "$RUN/px$i.sock" "${opts[@]}" \
+				2>>"$RUN/pxd.err"
 		fi
-		BG+=($!)
 	done
-	PXD_LEADER=
-	for t in $(seq 100); do
-		for i in 1 2 3; do
-			[ -S "$RUN/px$i.sock.ctl" ] || continue
-			if "$B/pxd" --status "$RUN/px$i.sock.ctl" 2>/dev/null |
-			   grep -qx is_leader=1; then
-				PXD_LEADER=$i
-				return 0
-			fi
-		done
-		sleep 0.1
-	done
-	note "pxd-$tr: no leader elected"
-	return 1
+	wait_leader pxd_status
 }
 
-pxd_down() {
-	bg_kill
-}
-
-# pxd_points udp|raw: the sweeps
-pxd_sweep() {
-	local tr=$1 be=pxd-$1 s c b w
-	if [ "$QUICK" = 1 ]; then
-		pxd_up "$tr" || return
-		point $be "$RUN/px$PXD_LEADER.sock" $PXD_LEADER 64 4 loop \
-			--tag sweep=quick
-		pxd_down
-		return
-	fi
-	pxd_up "$tr" || return
-	for s in 16 64 256 1024 4096 8192; do
-		point $be "$RUN/px$PXD_LEADER.sock" $PXD_LEADER $s 16 loop \
-			--tag sweep=size
+kernel_up() {	# kernel_up [K=V]...
+	local i kv params=()
+	for kv in "$@"; do
+		params+=(--param "$kv")
 	done
-	for c in 1 2 4 8 32 64; do
-		point $be "$RUN/px$PXD_LEADER.sock" $PXD_LEADER 64 $c loop \
-			--tag sweep=conc
-	done
-	point $be "$RUN/px$PXD_LEADER.sock" $PXD_LEADER 64 32 loop \
-		--tag sweep=long -d $((DUR * 4)) -i 1
-	pxd_down
-	[ "$tr" = udp ] || return 0
-	for b in 28 256 1024 4096 16384 65536; do
-		pxd_up "$tr" --batch-bytes $b || continue
-		point $be "$RUN/px$PXD_LEADER.sock" $PXD_LEADER 64 32 loop \
-			--tag sweep=batch --tag batch_bytes=$b
-		pxd_down
-	done
-	for w in 1 4 16 64 256; do
-		pxd_up "$tr" --window $w || continue
-		point $be "$RUN/px$PXD_LEADER.sock" $PXD_LEADER 64 32 loop \
-			--tag sweep=window --tag window=$w
-		pxd_down
-	done
-}
-
-# ---------------------------------------------------------- kernel cluster
-K_LEADER=
-kernel_up() {	# kernel_up [--param K=V]...
-	local i t
 	for i in 1 2 3; do
 		in_node $i "$B/pxcheck" kup /dev/paxos --id $i --ifname eth0 \
-			$PEERS_MAC "$@" || { note "kernel: kup node $i failed"
-					     return 1; }
+			$PEERS_MAC "${params[@]}" || return 1
 	done
-	K_LEADER=
-	for t in $(seq 100); do
-		for i in 1 2 3; do
-			if in_node $i "$B/pxcheck" kstatus /dev/paxos \
-			   2>/dev/null | grep -qx is_leader=1; then
-				K_LEADER=$i
-				return 0
-			fi
-		done
-		sleep 0.1
-	done
-	note "kernel: no leader elected"
-	return 1
+	wait_leader k_status
 }
 
 kernel_down() {
@@ -234,60 +239,125 @@ kernel_down() {
 	done
 }
 
-kernel_sweep() {
-	local s c b w m
+# use BACKEND [K=V]...: make BACKEND with these parameters the running
+# cluster; sets LEADER and TARGET.
+use() {
+	local be=$1 key="$*"
+	shift
+	[ "$key" = "$CUR" ] && [ -n "$LEADER" ] && return 0
+	case "$CUR" in
+	kernel*) kernel_down ;;
+	pxd*) bg_kill ;;
+	esac
+	CUR=$key
+	case "$be" in
+	kernel)
+		kernel_up "$@" || { note "kernel $*: no leader"; LEADER=
+				    return 1; }
+		TARGET=/dev/paxos ;;
+	pxd-udp|pxd-raw)
+		pxd_up "${be#pxd-}" "$@" || { note "$be $*: no leader"
+					      LEADER=; return 1; }
+		TARGET=$RUN/px$LEADER.sock ;;
+	esac
+	sleep 0.2	# let the new leader finish phase 1
+}
+
+# at BACKENDS SIZE CONC [MODE] [-- K=V...] [--tag ...]: one point on each
+at() {
+	local bes=$1 size=$2 conc=$3 mode=loop be kv=() extra=()
+	shift 3
+	if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+		mode=$1
+		shift
+	fi
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--param) kv+=("$2"); extra+=(--tag "$2"); shift 2 ;;
+		*) extra+=("$1"); shift ;;
+		esac
+	done
+	for be in ${bes//,/ }; do
+		want "$be" || continue
+		[ "$be" = kernel ] && [ "$KMOD" = 0 ] && continue
+		use "$be" "${kv[@]}" || continue
+		point "$be" "$TARGET" "$LEADER" "$size" "$conc" "$mode" \
+			"${extra[@]}"
+	done
+}
+
+setup_kernel() {
+	want kernel || return 0
 	if [ -z "${KPAXOS_KO:-}" ] || [ ! -f "$KPAXOS_KO" ]; then
 		note "kernel: module not built, skipped"
-		return
+		return 0
 	fi
-	if ! insmod "$KPAXOS_KO"; then
+	if insmod "$KPAXOS_KO"; then
+		KMOD=1
+	else
 		note "kernel: insmod failed"
-		return
 	fi
+}
+
+ALL=kernel,pxd-udp,pxd-raw
+sweeps() {
+	local s c b w m r be
 	if [ "$QUICK" = 1 ]; then
-		kernel_up || return
-		point kernel /dev/paxos $K_LEADER 64 4 loop --tag sweep=quick
-		kernel_down
+		at $ALL 64 4 --tag sweep=quick
 		return
 	fi
-	kernel_up || return
-	for s in 16 64 256 1024 4096 8192; do
-		point kernel /dev/paxos $K_LEADER $s 16 loop --tag sweep=size
-	done
-	for c in 1 2 4 8 32 64; do
-		point kernel /dev/paxos $K_LEADER 64 $c loop --tag sweep=conc
-	done
-	point kernel /dev/paxos $K_LEADER 64 32 loop --tag sweep=long \
-		-d $((DUR * 4)) -i 1
-	for m in lib uring; do
-		for c in 1 16; do
-			point kernel /dev/paxos $K_LEADER 64 $c $m \
-				--tag sweep=lib
+	# the reference points of the ratios, three interleaved rounds; the
+	# 1-proposer latency right after a ping-pong on the same transport
+	for r in 1 2 3; do
+		sweep head || break
+		at $ALL 64 32 --tag sweep=head --tag rep=$r
+		for be in ${ALL//,/ }; do
+			want "$be" || continue
+			[ "$be" = kernel ] && [ "$KMOD" = 0 ] && continue
+			use "$be" || continue
+			if [ "$be" = pxd-udp ]; then
+				pp udp 64 300 "$be"
+			else
+				pp raw 64 300 "$be"
+			fi
+			at "$be" 64 1 --tag sweep=head1 --tag rep=$r
 		done
 	done
-	kernel_down
-	for b in 28 256 1024 4096 16384 65536; do
-		kernel_up --param batch_bytes=$b || continue
-		point kernel /dev/paxos $K_LEADER 64 32 loop \
-			--tag sweep=batch --tag batch_bytes=$b
-		kernel_down
+	for s in 16 64 512 2048 8192; do
+		sweep size || break
+		at $ALL $s 16 --tag sweep=size
 	done
-	for w in 1 4 16 64 256; do
-		kernel_up --param window=$w || continue
-		point kernel /dev/paxos $K_LEADER 64 32 loop \
-			--tag sweep=window --tag window=$w
-		kernel_down
+	for c in 1 4 16 64; do
+		sweep conc || break
+		at $ALL 64 $c --tag sweep=conc
 	done
-	rmmod paxos 2>/dev/null
+	sweep long && at $ALL 64 32 --tag sweep=long -d $((DUR * 4)) -i 1
+	for m in lib uring; do
+		sweep lib || break
+		for c in 1 16; do
+			at kernel 64 $c $m --tag sweep=lib
+		done
+	done
+	for b in 28 256 4096 65536; do
+		sweep batch || break
+		at kernel,pxd-udp 64 32 --param batch_bytes=$b --tag sweep=batch
+	done
+	for w in 1 8 64; do
+		sweep window || break
+		at kernel,pxd-udp 64 32 --param window=$w --tag sweep=window
+	done
 }
 
 for part in pingpong pxd-udp pxd-raw kernel; do
 	want $part || note "$part: skipped (not in --only)"
 done
+pp_servers
 want pingpong && pingpong
-want pxd-udp && pxd_sweep udp
-want pxd-raw && pxd_sweep raw
-want kernel && kernel_sweep
+setup_kernel
+sweeps
+use none
+pp_stop
+[ "$KMOD" = 1 ] && rmmod paxos
 log "bench done: $(grep -c '"kind":"load"' "$RES") load points," \
     "$(grep -c '"kind":"pingpong"' "$RES") ping-pong runs"
 exit 0

@@ -378,13 +378,18 @@ static int run_lib(struct result *r)
 	return ret;
 }
 
+/*
+ * uring: completions are run in this thread (KPAXOS_OPEN_COMPLETION_FD);
+ * each one records its latency and proposes the slot's next command, and
+ * the proposals made by one batch of completions go to the kernel together.
+ */
 struct uring_ctx {
 	struct kpaxos *h;
 	struct result *r;
 	struct clock *k;
 	u8 *buf;
-	u64 *t0;		/* per slot: first write time */
-	long inflight;
+	u64 *t0;		/* per slot: time its command was proposed */
+	u64 seq;
 	int err;
 };
 
@@ -393,85 +398,96 @@ struct uring_slot {
 	long idx;
 };
 
+static void uring_done(void *arg, int err, const void *res, size_t len);
+
+static int uring_propose(struct uring_slot *s)
+{
+	struct uring_ctx *u = s->u;
+	int ret;
+
+	fill_cmd(u->buf, cfg.size, s->idx, ++u->seq);
+	u->t0[s->idx] = bench_now_ns();
+	ret = kpaxos_propose_async(u->h, u->buf, cfg.size, KPAXOS_ASYNC_MORE,
+				   uring_done, s);
+	if (ret)
+		u->err = ret;
+	return ret;
+}
+
 static void uring_done(void *arg, int err, const void *res, size_t len)
 {
 	struct uring_slot *s = arg;
 	struct uring_ctx *u = s->u;
 	u64 now = bench_now_ns();
 
-	/* runs on the library's delivery thread */
-	pthread_mutex_lock(&u->r->lock);
+	if (err == -ECANCELED)
+		return;		/* kpaxos_close() after the run */
 	if (err)
 		u->r->errors++;
-	else if (now >= u->k->t_start && now < u->k->t_end)
+	else if (now >= u->k->t_start && now < u->k->t_end) {
 		add_lat(u->r, now - u->t0[s->idx], cfg.size);
-	u->inflight--;
-	u->t0[s->idx] = 0;
-	pthread_mutex_unlock(&u->r->lock);
+	}
+	if (now < u->k->t_end)
+		uring_propose(s);
 }
 
 static int run_uring(struct result *r)
 {
-	struct uring_slot *slots;
+	struct kpaxos_opts o = { .device = cfg.target };
 	struct uring_ctx u = { .r = r };
+	struct uring_slot *slots;
 	struct kpaxos_stats ks;
+	struct pollfd pfd;
 	struct clock k;
-	u64 seq = 0, now;
 	long i;
 	int ret;
 
-	if (open_lib(&u.h, true))
+	o.retry_ms = cfg.timeout_ms;
+	o.flags = KPAXOS_OPEN_COMPLETION_FD;
+	ret = kpaxos_open(&u.h, &o);
+	if (ret) {
+		fprintf(stderr, "load: kpaxos_open %s: %s\n", cfg.target,
+			strerror(-ret));
 		return 1;
+	}
 	u.k = &k;
 	u.buf = calloc(1, cfg.size + 8);
 	u.t0 = calloc(cfg.conc, sizeof(u64));
 	slots = calloc(cfg.conc, sizeof(*slots));
 	if (!u.buf || !u.t0 || !slots)
 		return 1;
-	for (i = 0; i < cfg.conc; i++)
-		slots[i] = (struct uring_slot){ .u = &u, .idx = i };
+	pfd.fd = kpaxos_completion_fd(u.h);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0) {
+		fprintf(stderr, "load: no completion fd\n");
+		return 1;
+	}
 	clock_init(&k);
-	for (;;) {
-		bool queued = false;
-
-		now = bench_now_ns();
-		pthread_mutex_lock(&r->lock);
-		clock_poll(&k, r, now);
-		pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < cfg.conc; i++) {
+		slots[i] = (struct uring_slot){ .u = &u, .idx = i };
+		if (uring_propose(&slots[i]))
+			break;
+	}
+	kpaxos_flush(u.h);
+	while (!u.err) {
+		clock_poll(&k, r, bench_now_ns());
 		if (k.next_pt == ~0ull)
 			break;
-		for (i = 0; i < cfg.conc; i++) {
-			pthread_mutex_lock(&r->lock);
-			if (u.t0[i]) {
-				pthread_mutex_unlock(&r->lock);
-				continue;
-			}
-			u.t0[i] = bench_now_ns();
-			u.inflight++;
-			pthread_mutex_unlock(&r->lock);
-			fill_cmd(u.buf, cfg.size, i, ++seq);
-			ret = kpaxos_propose_async(u.h, u.buf, cfg.size,
-						   KPAXOS_ASYNC_MORE,
-						   uring_done, &slots[i]);
-			if (ret) {
-				fprintf(stderr, "load: propose_async: %s\n",
-					strerror(-ret));
-				return 1;
-			}
-			queued = true;
-		}
-		if (queued)
+		ret = poll(&pfd, 1, 20);
+		if (ret > 0) {
+			kpaxos_complete(u.h, 0);
 			kpaxos_flush(u.h);
-		usleep(50);
+		}
 	}
-	kpaxos_drain(u.h);
+	if (u.err)
+		fprintf(stderr, "load: propose_async: %s\n", strerror(-u.err));
 	kpaxos_get_stats(u.h, &ks);
 	r->retries = ks.retries;
 	kpaxos_close(u.h);
 	free(u.buf);
 	free(u.t0);
 	free(slots);
-	return 0;
+	return u.err ? 1 : 0;
 }
 #endif
 
