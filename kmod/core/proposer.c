@@ -15,9 +15,9 @@
  *           decided and trim.
  *
  * Learners that all missed a chosen value cannot get it from each other, and
- * the acceptors only hand values to a candidate.  So the proposer keeps the
- * values it saw chosen (a ring of up to acceptor_slots instances) and, as
- * leader, re-sends ACCEPT for the instances after a learner's delivered index
+ * the acceptors only hand values to a candidate.  So the leader keeps the
+ * values it saw chosen above the trim it announces (a ring of at most
+ * acceptor_slots instances) and re-sends ACCEPT for the instances after a learner's delivered index
  * when its STATUS shows no progress for catchup_us + retransmit_us.  Proposing
  * a chosen value again, in any ballot, is safe.
  *
@@ -47,6 +47,7 @@
 #define PX_ENTRY_HDR_LEN	20	/* be64 inst, be64 vballot, be32 len */
 #define PX_KEPT_MAX		16384	/* chosen values kept, at most */
 #define PX_PROMISE_EXTRA	(PAXOS_MAX_MSG / 4)
+#define PX_RESEND_BYTES		(PAXOS_MAX_MSG / 4)
 
 /* A client command waiting in the queue. */
 struct px_qcmd {
@@ -122,6 +123,7 @@ struct px_proposer {
 	/* Chosen values, by instance & kept_mask; re-sent to laggards. */
 	struct px_kept *kept;
 	u32 kept_mask;
+	u64 kept_lo;		/* instances below were released */
 	u64 resend_at;		/* leader: next re-send for laggards */
 
 	/* Client commands not yet in a batch or forwarded. */
@@ -387,12 +389,13 @@ static u64 current_trim(const struct px_proposer *p, u64 now);
  * First instance of phase 1: decided + 1, or lower down to the lowest index
  * a live learner has delivered, so that chosen values no learner received
  * are recovered from the acceptors and proposed again.  Bounded so that the
- * extra values add at most PX_PROMISE_EXTRA bytes to a PROMISE.
+ * extra values add to a PROMISE at most about what the window already may:
+ * the larger of window values and PX_PROMISE_EXTRA bytes of values.
  */
 static u64 election_from(const struct px_proposer *p, u64 now)
 {
 	u64 low = current_trim(p, now);
-	u64 k = PX_MAX(1, PX_PROMISE_EXTRA / batch_limit(p));
+	u64 k = PX_MAX(p->cfg.window, PX_PROMISE_EXTRA / batch_limit(p));
 
 	if (p->decided - low > k)
 		low = p->decided - k;
@@ -476,8 +479,28 @@ static void kept_clear(struct px_proposer *p)
 {
 	u32 i;
 
-	for (i = 0; i <= p->kept_mask; i++)
+	for (i = 0; i <= p->kept_mask; i++) {
 		px_free(p->kept[i].value);
+		px_memset(&p->kept[i], 0, sizeof(p->kept[i]));
+	}
+}
+
+/* Release the values every live learner has delivered (<= @trim). */
+static void kept_release(struct px_proposer *p, u64 trim)
+{
+	u32 budget = p->kept_mask + 1;
+
+	while (p->kept_lo <= trim && budget--) {
+		struct px_kept *k = &p->kept[p->kept_lo & p->kept_mask];
+
+		if (k->instance == p->kept_lo) {
+			px_free(k->value);
+			px_memset(k, 0, sizeof(*k));
+		}
+		p->kept_lo++;
+	}
+	if (p->kept_lo <= trim)
+		p->kept_lo = trim + 1;	/* the whole ring was visited */
 }
 
 static u64 patience(const struct px_proposer *p)
@@ -493,10 +516,15 @@ static bool status_fresh(const struct px_proposer *p, u32 n, u64 now)
 	       now - st->at <= 4ull * p->cfg.election_us;
 }
 
-/* Leader: re-send chosen values to learners stuck below decided. */
+/*
+ * Leader: re-send chosen values to learners stuck below decided.  Only for
+ * a learner whose next instance we have (learners deliver in order), at
+ * most PX_RESEND_BYTES of values, then not again for patience().
+ */
 static void help_laggards(struct px_proposer *p, u64 now)
 {
 	u64 lag = PX_NEVER, i, end;
+	u64 bytes = 0;
 	u32 n;
 
 	if (now < p->resend_at)
@@ -508,17 +536,21 @@ static void help_laggards(struct px_proposer *p, u64 now)
 
 		if (!status_fresh(p, n, now) || st->delivered >= p->decided)
 			continue;
-		if (now - st->changed >= patience(p))
-			lag = PX_MIN(lag, st->delivered);
+		if (now - st->changed < patience(p) ||
+		    !kept_get(p, st->delivered + 1))
+			continue;
+		lag = PX_MIN(lag, st->delivered);
 	}
 	if (lag == PX_NEVER)
 		return;
+	p->resend_at = now + patience(p);
 	end = PX_MIN(p->decided, lag + p->cfg.window);
-	for (i = lag + 1; i <= end; i++) {
+	for (i = lag + 1; i <= end && bytes < PX_RESEND_BYTES; i++) {
 		const struct px_kept *k = kept_get(p, i);
 
 		if (!k)
-			continue;
+			break;
+		bytes += k->len;
 		p->stats.retransmits++;
 		send_value(p, i, k->value, k->len);
 	}
@@ -646,15 +678,17 @@ static u64 current_trim(const struct px_proposer *p, u64 now)
 
 static void send_heartbeat(struct px_proposer *p, u64 now)
 {
+	u64 trim = current_trim(p, now);
 	struct px_obuf *o;
 
 	p->heartbeat_at = now + p->cfg.heartbeat_us;
+	kept_release(p, trim);
 	o = px_ready_msg(&p->out, PAXOS_MSG_HEARTBEAT, PAXOS_NODE_ALL,
 			 p->ballot, p->next, 16);
 	if (!o)
 		return;
 	px_put_be64(o->body, p->decided);
-	px_put_be64(o->body + 8, current_trim(p, now));
+	px_put_be64(o->body + 8, trim);
 }
 
 static void become_leader(struct px_proposer *p, u64 now)
@@ -663,10 +697,14 @@ static void become_leader(struct px_proposer *p, u64 now)
 	set_leader(p, p->cfg.self);
 	if (p->ballot > p->leader_ballot)
 		p->leader_ballot = p->ballot;
-	/* Instances at or below an acceptor's trim are known decided. */
-	if (p->p1_trim > p->decided)
-		p->decided = p->p1_trim;
+	/*
+	 * Recover from @from on, even if a STATUS told us since that more is
+	 * decided: the learner that said so may be gone.  Instances at or
+	 * below an acceptor's trim are known decided (and it has no value).
+	 */
+	p->decided = PX_MAX(p->from - 1, p->p1_trim);
 	p->next = p->decided + 1;
+	p->kept_lo = p->next;
 	p->recover_end = PX_MAX(p->p1_high, p->decided);
 	p->adopt_pos = 0;
 #ifdef PX_BUG_IGNORE_PROMISED
@@ -690,6 +728,40 @@ static void advance(struct px_proposer *p)
 		s->chosen = false;
 		p->decided++;
 	}
+}
+
+/*
+ * A learner delivered up to @d, so every instance <= d is chosen, whatever
+ * the votes we counted: acceptors that trimmed an instance no longer answer
+ * ACCEPT for it, and a leader must not wait for them.
+ */
+static void learn_decided(struct px_proposer *p, u64 now, u64 d)
+{
+	u64 i, end;
+
+	if (d <= p->decided)
+		return;
+	if (p->state != PX_LEADER) {
+		p->decided = d;
+		return;
+	}
+	end = PX_MIN(d, p->next - 1);
+	for (i = p->decided + 1; i <= end; i++) {
+		struct px_slot *s = slot_of(p, i);
+
+		if (s->instance != i)
+			continue;
+		if (!s->chosen)
+			kept_put(p, i, s->value, s->len);
+		px_memset(s, 0, sizeof(*s));
+	}
+	p->decided = d;
+	if (p->next <= d)
+		p->next = d + 1;
+	advance(p);
+	if (p->next > p->recover_end)
+		adopt_clear(p);
+	pump(p, now);
 }
 
 static void retransmit(struct px_proposer *p, u64 now)
@@ -716,6 +788,7 @@ static void step_down(struct px_proposer *p, u64 now, u64 b)
 	p->state = PX_FOLLOWER;
 	slots_clear(p);
 	adopt_clear(p);
+	kept_clear(p);
 	p->recover_end = 0;
 	p->promised = 0;
 	if (b > p->leader_ballot)
@@ -925,6 +998,15 @@ static int on_forward(struct px_proposer *p, u64 now, const struct px_msg *m)
 	err = batch_check(p, m->body, m->len);
 	if (err)
 		return err;
+	/*
+	 * The sender took us for the leader and we are not: drop, the clients
+	 * retry.  Passing them on could loop between two nodes that each
+	 * believe the other leads (e.g. one restarted and heard an old
+	 * heartbeat).  A candidate keeps them: it may lead soon, and if not,
+	 * it hands its queue to the new leader once.
+	 */
+	if (p->state == PX_FOLLOWER)
+		return 0;
 	px_rd_init(&r, m->body, m->len);
 	n = px_rd_u32(&r);
 	for (i = 0; i < n; i++) {
@@ -939,7 +1021,6 @@ static int on_forward(struct px_proposer *p, u64 now, const struct px_msg *m)
 		if (!enqueue(p, now, client_id, seq, data, len))
 			p->stats.queue_full++;
 	}
-	forward_queue(p);
 	pump(p, now);
 	return 0;
 }
@@ -956,6 +1037,8 @@ static int on_status(struct px_proposer *p, u64 now, const struct px_msg *m)
 	st->delivered = m->instance;
 	st->at = now;
 	st->seen = true;
+	if (is_member(p, m->src))
+		learn_decided(p, now, m->instance);
 	return 0;
 }
 

@@ -381,6 +381,8 @@ static void test_election_from_lagging_learner(void)
 		e[k] = (struct entry){ 10 + k, b3, v[k],
 				       value1(v[k], 4, 10 + k, "old") };
 	len = promise_body(body, 9, 12, e, 3);
+	/* A learner that says 12 is decided does not stop the recovery. */
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 12, NULL, 0);
 	step(p, t, PAXOS_MSG_PROMISE, 2, b, 10, body, len);
 	step(p, t, PAXOS_MSG_PROMISE, 3, b, 10, body, len);
 	info(p, &i);
@@ -987,6 +989,14 @@ static void test_forwarding(void)
 	CHECK_EQ(decode_batch(out[0].body, out[0].len, cmd, 4), 2);
 	CHECK_EQ(decode_batch(out[2].body, out[2].len, cmd, 4), 1);
 	CHECK_EQ(cmd[0].seq, 5);
+
+	/* Commands forwarded to a follower are not passed on (no loops). */
+	CHECK_EQ(step(p, 30, PAXOS_MSG_FORWARD, 1, 0, 0, out[2].body,
+		      out[2].len), 0);
+	CHECK_EQ(drain(p), 0);
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, 0);
+	CHECK_EQ(i.stats.forwarded, 5);
 	px_proposer_destroy(p);
 }
 
@@ -1076,12 +1086,6 @@ static void test_heartbeat_content(void)
 	hb = find_type(drain(p), PAXOS_MSG_HEARTBEAT);
 	CHECK(hb && px_get_be64(hb->body + 8) == 3);
 
-	/* Never above decided. */
-	step(p, t, PAXOS_MSG_STATUS, 1, 0, 9, NULL, 0);
-	step(p, t, PAXOS_MSG_STATUS, 3, 0, 9, NULL, 0);
-	px_proposer_tick(p, t + 2 * HBEAT + 1);
-	hb = find_type(drain(p), PAXOS_MSG_HEARTBEAT);
-	CHECK(hb && px_get_be64(hb->body + 8) == 4);
 	/* Our own learner always counts, however old its STATUS. */
 	step(p, t, PAXOS_MSG_STATUS, 1, 0, 2, NULL, 0);
 	t += 10 * ELECT;
@@ -1138,6 +1142,64 @@ static void test_resend_to_laggards(void)
 	step(p, t0 + wait + 2 * RETX, PAXOS_MSG_STATUS, 3, 0, 3, NULL, 0);
 	px_proposer_tick(p, t0 + 4 * wait);
 	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+
+	/* A heartbeat with trim 3 releases the values ... */
+	t = t + c.heartbeat_us;
+	px_proposer_tick(p, t);
+	n = drain(p);
+	CHECK(has(n, PAXOS_MSG_HEARTBEAT, 4));
+	CHECK_EQ(px_get_be64(find(n, PAXOS_MSG_HEARTBEAT, 4)->body + 8), 3);
+	/* ... so a learner that starts over gets nothing from us. */
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 0, NULL, 0);
+	px_proposer_tick(p, t + wait + RETX);
+	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
+	px_proposer_destroy(p);
+}
+
+/* A learner that delivered i proves i chosen, votes or not. */
+static void test_status_proves_decided(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u64 t, b = px_ballot_make(1, 1);
+	int k, n;
+
+	cfg3(&c, 1, NODES3);
+	c.window = 3;
+	c.batch_bytes = 4 + 24 + 1;
+	p = make_leader(&c, &t);
+	for (k = 1; k <= 4; k++)
+		px_proposer_propose(p, t, 1, k, "x", 1);
+	CHECK_EQ(drain(p), 3);
+	ack(p, t, b, 3, 2, 3);
+	/* A follower's STATUS moves decided and the window; not beyond. */
+	step(p, t + 1, PAXOS_MSG_STATUS, 2, 0, 2, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.decided, 3);
+	CHECK_EQ(i.next, 5);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK(has(n, PAXOS_MSG_ACCEPT, 4));
+	/* Only 4 is left to retransmit. */
+	px_proposer_tick(p, t + 1 + RETX);
+	n = drain(p);
+	CHECK_EQ(count_type(n, PAXOS_MSG_ACCEPT), 1);
+	CHECK(has(n, PAXOS_MSG_ACCEPT, 4));
+	/* Beyond next: someone else decided those; open after them. */
+	step(p, t + 2, PAXOS_MSG_STATUS, 3, 0, 9, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.decided, 9);
+	CHECK_EQ(i.next, 10);
+	CHECK_EQ(px_proposer_propose(p, t + 3, 1, 5, "x", 1), 0);
+	n = drain(p);
+	CHECK(has(n, PAXOS_MSG_ACCEPT, 10));
+	/* A follower learns decided too (phase 1 starts above it). */
+	px_proposer_destroy(p);
+	p = px_proposer_create(&c, 0);
+	step(p, 5, PAXOS_MSG_STATUS, 2, 0, 7, NULL, 0);
+	info(p, &i);
+	CHECK_EQ(i.decided, 7);
 	px_proposer_destroy(p);
 }
 
@@ -1215,6 +1277,7 @@ int main(void)
 	RUN(test_forward_received);
 	RUN(test_heartbeat_content);
 	RUN(test_resend_to_laggards);
+	RUN(test_status_proves_decided);
 	RUN(test_single_node);
 	RUN(test_deposed_by_accepted);
 	CHECK_DONE();
