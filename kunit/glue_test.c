@@ -412,9 +412,9 @@ static struct eth_ctx *eth_up(struct kunit *test, u32 roles)
 	return c;
 }
 
-/* Wait up to two seconds for @cond. */
+/* Wait up to five seconds for @cond (the rx and role threads run on). */
 #define WAIT_FOR(cond) ({						\
-	int __n = 200;							\
+	int __n = 500;							\
 	while (!(cond) && __n--)					\
 		msleep(10);						\
 	(cond);								\
@@ -471,7 +471,7 @@ static struct sk_buff *next_tx(struct eth_ctx *c, u8 type)
 {
 	struct tdev_priv *p = netdev_priv(c->dev);
 	struct sk_buff *skb;
-	int n = 200;
+	int n = 500;
 
 	for (;;) {
 		skb = skb_dequeue(&p->tx);
