@@ -163,6 +163,14 @@ vm_write_job()
 		done
 		echo "export KPAXOS_GUEST=1"
 		echo "ip link set lo up"
+		# A kernel whose modules are not in the host's /lib/modules
+		# (KERNEL= with MODDIR=, e.g. a debug kernel): show them to
+		# modprobe; the guest's root is a writable overlay.
+		if [ "$VM_MODDIR" != "/lib/modules/$VM_KVER" ]; then
+			printf '[ -e %q ] || ln -s %q %q\n' \
+				"/lib/modules/$VM_KVER" \
+				"$(realpath -m "$VM_MODDIR")" "/lib/modules/$VM_KVER"
+		fi
 		if [ "${VM_NET:-0}" = 1 ]; then
 			echo 'modprobe virtio_net'
 			echo 'for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done'

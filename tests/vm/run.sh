@@ -102,14 +102,6 @@ initrd=$(vm_initrd) || { vm_msg "cannot build the initramfs"; exit 125; }
 VM_ENV=("KPAXOS_SRC=$KPAXOS_ROOT" "KPAXOS_KO=$ko" "KPAXOS_OUT=$out"
 	"KPAXOS_KVER=$VM_KVER" "KPAXOS_BUILD=$KPAXOS_ROOT/build/$VM_KVER")
 vm_write_job "$out/job.sh" "$script" "$@"
-# A kernel whose modules are not in the host's /lib/modules (--kernel with
-# --moddir, e.g. the debug kernel of kunit/debug-kernel.sh): show them to
-# modprobe in the guest, whose root is a writable overlay of the host's.
-if [ "$VM_MODDIR" != "/lib/modules/$VM_KVER" ]; then
-	md=$(printf %q "$(realpath -m "$VM_MODDIR")")
-	sed -i "/^cd /i [ -e /lib/modules/$VM_KVER ] || ln -s $md /lib/modules/$VM_KVER" \
-		"$out/job.sh"
-fi
 vm_qemu_cmd "$out" "$log" "$initrd"
 
 start=$SECONDS
