@@ -115,6 +115,23 @@ struct sim_local {
 	u8 body[];
 };
 
+/* One value per (ballot, instance): what the first ACCEPT carried. */
+struct sim_pval {
+	u64 ballot;		/* 0: empty */
+	u64 instance;
+	u64 hash;
+	u32 len;
+};
+
+/* A ballot a node campaigned or led with, and in which incarnation. */
+struct sim_ballot {
+	u64 ballot;
+	u32 inc;
+	bool phase2;		/* ACCEPTs went out with it */
+};
+
+#define SIM_MAX_BALLOTS	256
+
 /* ----------------------------------------------------------------- nodes */
 
 struct sim_disk {
@@ -146,6 +163,8 @@ struct sim_node {
 	u64 first_read;		/* first instance read in this incarnation */
 	u64 hi_seq[SIM_MAX_CLIENTS];	/* highest non-dup seq delivered */
 	u64 ndeliv;
+	struct sim_ballot ballots[SIM_MAX_BALLOTS];
+	u32 nballots;
 };
 
 /* ---------------------------------------------------------------- client */
@@ -226,6 +245,8 @@ struct sim_world {
 	/* checker */
 	struct sim_slot *slot;
 	u64 nslots;
+	struct sim_pval *pval;		/* open addressing, power of 2 */
+	u64 pval_cap, pval_n;
 	u64 max_delivered;
 	u64 max_trim;			/* highest acceptor trim seen */
 	/* outcome */
@@ -257,6 +278,8 @@ void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
 			 u64 delivered);
 bool sim_check_converged(struct sim_world *w, bool report);
 void sim_check_free(struct sim_world *w);
+void sim_check_sent(struct sim_world *w, struct sim_node *nd,
+		    const struct px_obuf *o);
 void sim_cmd_fill(u64 client_id, u64 seq, u8 *buf, u32 len);
 
 /* client.c */

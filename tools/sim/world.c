@@ -341,6 +341,7 @@ static void send_msg(struct sim_world *w, struct sim_node *nd,
 			 sim_msg_name(o->type), o->dst);
 		return;
 	}
+	sim_check_sent(w, nd, o);
 	if (o->dst == nd->id || o->dst == PAXOS_NODE_ALL)
 		send_local(w, nd, &m);
 	if (o->dst == nd->id)
@@ -715,7 +716,7 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 	w->tune[6] = sim_range(&w->rng, 5000, 60000);		/* retransmit */
 	w->tune[7] = sim_range(&w->rng, 10000, 100000);		/* catch-up */
 	w->tune[8] = sim_below(&w->rng, 4) ? 4 << 20 : 160 << 10;	/* queue */
-	w->ev_budget = 20000000;
+	w->ev_budget = 2000000;
 	w->scratch = malloc(PAXOS_MAX_MTU);
 	if (!w->scratch) {
 		perror("sim: malloc");
