@@ -113,6 +113,10 @@ fi
 
 # PAXOS_VERSION reaches the module through -imacros (dkms.conf does the
 # same), which needs no quoting through make, dkms and the shell.
+# Several developers may share one tree: one build per directory at a time.
+exec {lockfd}>"$out.lock"
+flock -w 900 "$lockfd" || die "$out is locked by another build"
+
 ver=$("$root/scripts/version.sh")
 vh="#define PAXOS_VERSION \"$ver\""
 [ "$(cat "$out/paxos_version.h" 2>/dev/null)" = "$vh" ] ||

@@ -105,7 +105,8 @@ vm_resolve_kernel "$kver" "$kernel" "$moddir" || exit 125
 [ -n "$ko" ] || ko=$KPAXOS_ROOT/build/$VM_KVER/paxos.ko
 ko=$(realpath -m "$ko")
 
-run=$name-$VM_KVER
+vm_claim_run "$name-$VM_KVER"
+run=$VM_RUN
 shared=$KPAXOS_ROOT/out/vm/$run
 logdir=$KPAXOS_ROOT/out/vm-logs
 rm -rf "$shared"

@@ -215,6 +215,27 @@ vm_qemu_cmd()
 		"$@")
 }
 
+# vm_claim_run NAME: sets VM_RUN to NAME, or NAME.2, NAME.3, ... if another
+# run of the same test (another developer, same tree) holds NAME.  The
+# claim is a lock on out/vm/<run>.lock, held until this shell exits.
+vm_claim_run()
+{
+	local base=$1 n=1 cand
+
+	mkdir -p "$KPAXOS_ROOT/out/vm"
+	while :; do
+		cand=$base
+		[ "$n" -gt 1 ] && cand=$base.$n
+		exec {VM_LOCK_FD}>"$KPAXOS_ROOT/out/vm/$cand.lock"
+		if flock -n "$VM_LOCK_FD"; then
+			VM_RUN=$cand
+			return 0
+		fi
+		exec {VM_LOCK_FD}>&-
+		n=$((n + 1))
+	done
+}
+
 # vm_scan_log FILE...: print the report lines; return 1 if any were found.
 # KPAXOS_DMESG_IGNORE (an extended regex) drops matching lines first.
 vm_scan_log()

@@ -16,6 +16,7 @@
 #                  $KPAXOS_TIMEOUT); reported as a failure
 #   --name N       name of the run (default: the script's name); logs go to
 #                  out/vm-logs/<name>-<kver>.log, files to out/vm/<name>-<kver>/
+#                  (<name>-<kver>.2 etc. while another run uses that name)
 #   --mem MB, --smp N   guest size (default 2048 MB, 2 CPUs)
 #   --no-dmesg-check    do not fail on kernel reports in the guest's log
 #   -q             do not copy the console to stdout
@@ -89,7 +90,8 @@ vm_resolve_kernel "$kver" "$kernel" "$moddir" || exit 125
 ko=$(realpath -m "$ko")
 [ -f "$ko" ] || vm_msg "note: $ko not built (make KVER=$VM_KVER)"
 
-run=$name-$VM_KVER
+vm_claim_run "$name-$VM_KVER"
+run=$VM_RUN
 out=$KPAXOS_ROOT/out/vm/$run
 logdir=$KPAXOS_ROOT/out/vm-logs
 log=$logdir/$run.log

@@ -76,7 +76,25 @@ px_up_all()
 	for i in $(seq 1 "$n"); do
 		px_up "$i" "$n" "$@"
 	done
+	[ "$PX_NODES_UP" != 0 ] || on_exit _px_debug_dump
 	PX_NODES_UP=$n
+}
+
+# At exit after a failure: every instance's debugfs status, for the log.
+_px_debug_dump()
+{
+	local f
+
+	# rc is the exit status, a local of lib.sh's exit handler
+	[ "${rc:-0}" != 0 ] || return 0
+	mountpoint -q /sys/kernel/debug ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	for f in /sys/kernel/debug/paxos/*/status; do
+		[ -r "$f" ] || continue
+		echo "--- $f"
+		paste -sd ' ' "$f"
+	done >&2
+	dmesg | grep paxos | tail -20 >&2
 }
 
 px_down()
@@ -212,11 +230,11 @@ px_dmesg_since()
 }
 
 # The scenario of t-cluster3.sh and t-cluster5.sh: N nodes, COUNT commands
-# of SIZE bytes proposed concurrently at every node; every node delivers
-# all of them exactly once, in the same order.
+# of SIZE bytes proposed concurrently at every node (by 4 clients each);
+# every node delivers all of them exactly once, in the same order.
 px_basic_cluster()
 {
-	local n=$1 count=$2 size=$3 mtu=${4:-1500} i leader total pids=()
+	local n=$1 count=$2 size=$3 mtu=${4:-1500} i k leader total pids=()
 
 	px_setup
 	cluster_up "$n"
@@ -232,9 +250,11 @@ px_basic_cluster()
 	leader=$(px_wait_leader 60 $(seq 1 "$n"))
 	log "leader is node $leader"
 
+	# 4 clients per node, ids 0xI00..0xI03, one command in flight each
 	for i in $(seq 1 "$n"); do
-		px "$i" propose --client $((0x100 + i)) --count "$count" \
-			--size "$size" --timeout 150 > "$KPAXOS_OUT/prop.$i" &
+		px "$i" propose --client $((i << 8)) --clients 4 \
+			--count $((count / 4)) --size "$size" --timeout 150 \
+			> "$KPAXOS_OUT/prop.$i" &
 		pids+=($!)
 	done
 	for i in "${!pids[@]}"; do
@@ -246,8 +266,10 @@ px_basic_cluster()
 	total=$(px_compare_logs "$KPAXOS_OUT" $(seq 1 "$n"))
 	assert_eq $((n * count)) "$total" "records in every log"
 	for i in $(seq 1 "$n"); do
-		px_check_once "$KPAXOS_OUT/log.1" "$(printf %x $((0x100 + i)))" \
-			1 "$count"
+		for k in 0 1 2 3; do
+			px_check_once "$KPAXOS_OUT/log.1" \
+				"$(printf %x $(((i << 8) + k)))" 1 $((count / 4))
+		done
 	done
 	for i in $(seq 1 "$n"); do
 		assert_ne 0 "$(px_stat "$i" frames_rx)" "node $i frames_rx"

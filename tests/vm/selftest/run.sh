@@ -61,6 +61,17 @@ expect()
 	fi
 }
 
+# The out/vm/ directory a case used (run.sh picks <name>-<kver>.2 etc. when
+# someone else is running the same case in this tree).
+rundir()
+{
+	local r
+
+	r=$(sed -n 's/^vm: \([^ ]*\): booting .*/\1/p' \
+	    "$root/out/vm-logs/selftest-$1-$kver.harness" | head -n 1)
+	echo "$root/out/vm/${r:-selftest-$1-$kver}"
+}
+
 mkdir -p "$root/out/vm-logs"
 if ! "$root/scripts/build-module.sh" --kver "$kver" \
 		--src "$here/kpx_selftest" >"$root/out/vm-logs/selftest-build-$kver.log" 2>&1; then
@@ -73,7 +84,7 @@ for c in "${cases[@]}"; do
 	pass)
 		expect pass 0 200 "${RUN[@]}" --timeout 180 \
 			--name selftest-pass "$here/g-pass.sh"
-		f=$root/out/vm/selftest-pass-$kver/pass.txt
+		f=$(rundir pass)/pass.txt
 		if [ "$(cat "$f" 2>/dev/null)" = "pass $kver" ]; then
 			result ok pass-out "guest wrote KPAXOS_OUT/pass.txt"
 		else
@@ -92,10 +103,10 @@ for c in "${cases[@]}"; do
 		expect warn 123 200 "${RUN[@]}" --timeout 180 \
 			--name selftest-warn "$here/g-warn.sh"
 		if grep -q 'WARNING:' \
-			"$root/out/vm/selftest-warn-$kver/dmesg.txt" 2>/dev/null; then
+			"$(rundir warn)/dmesg.txt" 2>/dev/null; then
 			result ok warn-dmesg "the WARNING is in the saved dmesg"
 		else
-			result FAIL warn-dmesg "no WARNING in out/vm/selftest-warn-$kver/dmesg.txt"
+			result FAIL warn-dmesg "no WARNING in $(rundir warn)/dmesg.txt"
 		fi
 		;;
 	panic)
