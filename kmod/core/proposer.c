@@ -23,8 +23,10 @@
  *
  * For the same reason a candidate starts phase 1 not always at decided + 1
  * but at the lowest index a live learner (STATUS within 4 * election_us, and
- * our own) has delivered + 1, bounded: the new leader then re-proposes
- * what the acceptors report there, chosen values included.
+ * our own) has delivered + 1 (narrower if that gets no quorum, see
+ * election_from()): the new leader then re-proposes what the acceptors
+ * report there, chosen values included.  And a learner's STATUS proves its
+ * delivered instances chosen: the leader stops waiting for their votes.
  *
  * Statistics: cmds counts commands taken into the queue (local proposes and
  * commands forwarded to us), batches the values cut from the queue,
@@ -48,6 +50,7 @@
 #define PX_KEPT_MAX		16384	/* chosen values kept, at most */
 #define PX_PROMISE_EXTRA	(PAXOS_MAX_MSG / 4)
 #define PX_RESEND_BYTES		(PAXOS_MAX_MSG / 4)
+#define PX_WIDE_PREPARES	3	/* then phase 1 narrows its from */
 
 /* A client command waiting in the queue. */
 struct px_qcmd {
@@ -109,6 +112,8 @@ struct px_proposer {
 
 	/* Phase 1. */
 	u64 from;		/* PREPARE's first instance */
+	u64 from_narrow;	/* from, if the wide one gets no quorum */
+	u32 prepares;		/* PREPAREs sent for this ballot */
 	u32 promised;		/* acceptors that promised our ballot */
 	u64 p1_trim;		/* highest trim reported */
 	u64 p1_high;		/* highest instance reported */
@@ -376,46 +381,59 @@ fill:
 	return 0;
 }
 
-static void send_prepare(struct px_proposer *p, u64 now)
-{
-	px_ready_msg(&p->out, PAXOS_MSG_PREPARE, PAXOS_NODE_ALL, p->ballot,
-		     p->from, 0);
-	p->prepare_at = now;
-}
-
 static u64 current_trim(const struct px_proposer *p, u64 now);
 
 /*
- * First instance of phase 1: decided + 1, or lower down to the lowest index
- * a live learner has delivered, so that chosen values no learner received
- * are recovered from the acceptors and proposed again.  Bounded so that the
- * extra values add to a PROMISE at most about what the window already may:
- * the larger of window values and PX_PROMISE_EXTRA bytes of values.
+ * First instance of phase 1: not decided + 1 but the lowest index a live
+ * learner has delivered + 1, so that chosen values no learner received are
+ * recovered from the acceptors and proposed again.  An acceptor whose
+ * PROMISE would exceed PAXOS_MAX_MSG does not answer, so if the wide PREPARE
+ * gets no quorum after PX_WIDE_PREPARES tries, the candidate narrows it
+ * (same ballot) to add at most the larger of a window of values and
+ * PX_PROMISE_EXTRA bytes of values to a PROMISE.
  */
-static u64 election_from(const struct px_proposer *p, u64 now)
+static void election_from(struct px_proposer *p, u64 now)
 {
 	u64 low = current_trim(p, now);
 	u64 k = PX_MAX(p->cfg.window, PX_PROMISE_EXTRA / batch_limit(p));
 
+	p->from = low + 1;
 	if (p->decided - low > k)
 		low = p->decided - k;
-	return low + 1;
+	p->from_narrow = low + 1;
+}
+
+/* Phase 1 (again) for p->from: forget the promises for another from. */
+static void phase1_reset(struct px_proposer *p)
+{
+	adopt_clear(p);
+	p->promised = 0;
+	p->p1_trim = 0;
+	p->p1_high = 0;
+}
+
+static void send_prepare(struct px_proposer *p, u64 now)
+{
+	if (++p->prepares > PX_WIDE_PREPARES && p->from < p->from_narrow) {
+		p->from = p->from_narrow;
+		phase1_reset(p);
+	}
+	px_ready_msg(&p->out, PAXOS_MSG_PREPARE, PAXOS_NODE_ALL, p->ballot,
+		     p->from, 0);
+	p->prepare_at = now;
 }
 
 static void start_election(struct px_proposer *p, u64 now)
 {
 	u64 top = PX_MAX(p->max_seen, PX_MAX(p->ballot, p->leader_ballot));
 
-	adopt_clear(p);
 	p->state = PX_CANDIDATE;
 	p->leader = 0;
 	p->ballot = px_ballot_make(ballot_round(top) + 1, p->cfg.self);
 	see_ballot(p, p->ballot);
-	p->from = election_from(p, now);
-	p->decided = p->from - 1;	/* the window restarts there */
-	p->promised = 0;
-	p->p1_trim = 0;
-	p->p1_high = 0;
+	election_from(p, now);
+	phase1_reset(p);
+	p->prepares = 0;
 	p->stats.elections++;
 	send_prepare(p, now);
 }

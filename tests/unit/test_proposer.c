@@ -399,6 +399,52 @@ static void test_election_from_lagging_learner(void)
 	px_proposer_destroy(p);
 }
 
+/* A wide PREPARE that gets no quorum is narrowed, same ballot. */
+static void test_prepare_narrows(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 body[20];
+	u32 len = promise_body(body, 0, 0, NULL, 0);
+	u64 t, b;
+	int k;
+
+	cfg3(&c, 1, NODES3);
+	c.batch_bytes = 4096;		/* narrow: 1 MiB / 4096 = 256 back */
+	p = px_proposer_create(&c, 0);
+	step(p, 10, PAXOS_MSG_HEARTBEAT, 2, px_ballot_make(1, 2), 1001,
+	     heartbeat_body(1000, 0), 16);
+	/* No learner heard from: reach back to instance 1. */
+	t = campaign(p, 0);
+	CHECK_EQ(drain(p), 1);
+	CHECK_EQ(out[0].instance, 1);
+	b = out[0].ballot;
+	for (k = 1; k <= 2; k++) {
+		px_proposer_tick(p, t + k * RETX);
+		CHECK_EQ(drain(p), 1);
+		CHECK_EQ(out[0].instance, 1);
+	}
+	/* One promise for the wide from, then the narrowing drops it. */
+	step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len);
+	px_proposer_tick(p, t + 3 * RETX);
+	CHECK_EQ(drain(p), 1);
+	CHECK_EQ(out[0].type, PAXOS_MSG_PREPARE);
+	CHECK_EQ(out[0].ballot, b);
+	CHECK_EQ(out[0].instance, 1000 - 256 + 1);
+	step(p, t, PAXOS_MSG_PROMISE, 3, b, 745, body, len);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_CANDIDATE);
+	step(p, t, PAXOS_MSG_PROMISE, 2, b, 1, body, len);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_CANDIDATE);
+	step(p, t, PAXOS_MSG_PROMISE, 2, b, 745, body, len);
+	info(p, &i);
+	CHECK_EQ(i.state, PX_LEADER);
+	CHECK_EQ(i.next, 745);
+	px_proposer_destroy(p);
+}
+
 static void test_timer_reset_by_heartbeat(void)
 {
 	struct px_config c;
@@ -1261,6 +1307,7 @@ int main(void)
 	RUN(test_election_prepare);
 	RUN(test_election_after_leader);
 	RUN(test_election_from_lagging_learner);
+	RUN(test_prepare_narrows);
 	RUN(test_timer_reset_by_heartbeat);
 	RUN(test_promise_quorum_adopts);
 	RUN(test_promise_trim_skips);
