@@ -1103,6 +1103,11 @@ struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now)
 	return p;
 }
 
+void px_proposer_restore(struct px_proposer *p, u64 promised)
+{
+	see_ballot(p, promised);
+}
+
 void px_proposer_destroy(struct px_proposer *p)
 {
 	if (!p)

@@ -195,6 +195,15 @@ struct px_proposer_info {
 struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now);
 void px_proposer_destroy(struct px_proposer *p);
 /*
+ * After a restart from persisted acceptor state: @promised is this node's
+ * restored px_acceptor.promised.  The proposer then never campaigns with a
+ * ballot at or below it, so it cannot reuse a ballot it led with before the
+ * restart: a PREPARE reaches its own acceptor by a local handoff, before a
+ * quorum of PROMISEs can come back, so that acceptor promised every ballot
+ * this node led with, or a higher one.
+ */
+void px_proposer_restore(struct px_proposer *p, u64 promised);
+/*
  * Queue one client command.  0 on success; -EMSGSIZE if len > PAXOS_MAX_CMD;
  * -EAGAIN if the queue is full.  The proposer copies @data.
  */
