@@ -233,6 +233,8 @@ static void node_boot(struct sim_world *w, struct sim_node *nd, bool restart)
 		nd->lrn = NULL;
 		return;
 	}
+	if (restart)
+		px_proposer_restore(nd->prop, nd->acc.promised);
 	px_reasm_init(&nd->reasm);
 	nd->msg_seq = (u32)sim_rand(&w->rng);
 	nd->up = true;
