@@ -13,6 +13,12 @@
  * AND nobody refers to it any more: no write in flight (the kernel may still
  * be reading its buffer), not in the write queue, no waiter, no completion
  * pending.  req_put() frees it when all of that is true.
+ *
+ * Asynchronous requests first wait in the window queue (aq) without a
+ * sequence number; at most opts.window of them are numbered and in the
+ * kernel at once.  Numbering them only when they go in keeps the sequence
+ * order close to the order the kernel sees, and bounds what a leader change
+ * makes the library write again.
  */
 #ifndef KPAXOS_INTERNAL_H
 #define KPAXOS_INTERNAL_H
@@ -20,6 +26,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <liburing.h>
 #include <linux/paxos.h>
 
@@ -37,12 +44,13 @@
 struct kp_req {
 	struct kp_req *prev, *next;	/* pending list, in seq order */
 	struct kp_req *hnext;		/* hash chain */
-	struct kp_req *wnext;		/* write queue */
+	struct kp_req *wnext;		/* write queue or window queue */
 	struct kp_req *cnext;		/* completion list */
 	uint64_t seq;
 	uint64_t deadline;		/* ms: rewrite when still pending */
 	uint64_t expire;		/* ms: -ETIMEDOUT (0: never) */
 	uint64_t lgen;			/* leader_changes when last written */
+	uint64_t sent_at;		/* ms: numbered and first written */
 	uint32_t tries;
 	int err;			/* when done */
 	bool marker;			/* kpaxos_sync() marker */
@@ -50,6 +58,8 @@ struct kp_req {
 	bool done;
 	bool linked;			/* in pending list and hash */
 	bool queued;			/* in the write queue */
+	bool waiting;			/* async, waiting for the window */
+	bool fresh;			/* no retry, no renumber: a sample */
 	bool waiter;			/* a thread waits in propose_wait() */
 	bool cb_pending;		/* callback not run yet */
 	bool renumber;			/* renumber once writes drop to 0 */
@@ -71,6 +81,7 @@ struct kp_cbq {
 
 struct kpaxos {
 	pthread_mutex_t lock;
+	pthread_mutex_t wlock;		/* blocking path: number + write */
 	pthread_cond_t space;		/* n_async dropped below the limit */
 	pthread_cond_t idle;		/* pending list became empty */
 	int fd;				/* /dev/paxos */
@@ -97,6 +108,9 @@ struct kpaxos {
 	unsigned int ring_cap;
 
 	struct kp_req *wq_head, **wq_tail;	/* to be written */
+	struct kp_req *aq_head, **aq_tail;	/* async, outside the window */
+	unsigned int n_out;			/* async inside the window */
+	uint64_t srtt8;				/* smoothed latency, ms x 8 */
 	struct kp_cbq cq;			/* completions (cfd mode) */
 	struct kp_req *p_head, *p_tail;		/* pending, seq order */
 	struct kp_req *hash[KP_HASH_SIZE];
@@ -111,9 +125,16 @@ struct kpaxos {
 	uint64_t scan_at;		/* ms: next timer scan */
 
 	struct kpaxos_stats st;
+	bool debug;			/* KPAXOS_DEBUG set: trace to stderr */
 	uint8_t *rbuf;			/* delivery thread: read buffer */
 	uint8_t *resbuf;		/* delivery thread: applicator result */
 };
+
+#define kp_dbg(h, fmt, ...) do {					\
+	if ((h)->debug)							\
+		fprintf(stderr, "kpaxos %016llx: " fmt "\n",		\
+			(unsigned long long)(h)->cid, ##__VA_ARGS__);	\
+} while (0)
 
 /* request.c */
 uint64_t kp_now_ms(void);
@@ -130,6 +151,7 @@ void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q);
 void kp_reap(struct kpaxos *h, struct kp_cbq *q);
 void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q);
 void kp_drop_queued(struct kpaxos *h);
+void kp_promote(struct kpaxos *h, uint64_t now, struct kp_cbq *q);
 
 /* kpaxos.c */
 void *kp_thread(void *arg);

@@ -18,6 +18,7 @@
 #define DEFAULT_RETRY_MS	1000
 #define DEFAULT_MAX_INFLIGHT	65536
 #define DEFAULT_RING		1024
+#define DEFAULT_WINDOW		256
 
 static uint64_t random_id(void)
 {
@@ -74,17 +75,22 @@ int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts)
 		h->opts.max_inflight = DEFAULT_MAX_INFLIGHT;
 	if (!h->opts.ring_entries)
 		h->opts.ring_entries = DEFAULT_RING;
+	if (!h->opts.window)
+		h->opts.window = DEFAULT_WINDOW;
 	h->fd = -1;
 	h->evfd = -1;
 	h->cfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->wlock, NULL);
 	pthread_cond_init(&h->space, NULL);
 	pthread_cond_init(&h->idle, NULL);
 	h->wq_tail = &h->wq_head;
+	h->aq_tail = &h->aq_head;
 	kp_cbq_init(&h->cq);
 	h->cid = random_id();
 	h->mcid = h->cid | KPAXOS_CLIENT_RESERVED;
 	h->next_seq = 1;
+	h->debug = getenv("KPAXOS_DEBUG") != NULL;
 
 	err = -ENOMEM;
 	h->rbuf = malloc(KP_RBUF_SIZE);
@@ -197,6 +203,7 @@ void kpaxos_close(struct kpaxos *h)
 	pthread_cond_destroy(&h->space);
 	pthread_cond_destroy(&h->idle);
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->wlock);
 	free(h->rbuf);
 	free(h->resbuf);
 	free(h);
@@ -378,6 +385,7 @@ void *kp_thread(void *arg)
 		now = kp_now_ms();
 		poll_leader(h, now);
 		kp_timers(h, now, &q);
+		kp_promote(h, now, &q);
 		kp_flush_writes(h, &q);
 		timeout = kp_poll_timeout(h, now);
 		pthread_mutex_unlock(&h->lock);

@@ -104,12 +104,17 @@ struct kpaxos_opts {
 	uint64_t start_index;	/* first instance to apply; 0: the next one
 				 * decided after open */
 	uint32_t retry_ms;	/* rewrite an unapplied command after this
-				 * long (default 1000, doubled per retry up
-				 * to 8x) */
+				 * long (default 1000, or twice the smoothed
+				 * latency if that is longer; doubled per
+				 * retry up to 8x) */
 	uint32_t timeout_ms;	/* give up with -ETIMEDOUT (0: never) */
 	uint32_t max_inflight;	/* async proposals pending at once; more
 				 * block (default 65536) */
 	uint32_t ring_entries;	/* io_uring size (default 1024) */
+	uint32_t window;	/* async proposals inside the kernel at once
+				 * (written, not applied yet); the others wait
+				 * in the library and are numbered when they
+				 * go in (default 256) */
 };
 
 /* Information about the command being applied. */

@@ -62,7 +62,14 @@ static struct kp_req *req_new(struct kpaxos *h, const void *cmd, size_t len,
 static bool req_busy(const struct kp_req *r)
 {
 	return !r->done || r->writes || r->queued || r->waiter ||
-	       r->cb_pending;
+	       r->cb_pending || r->waiting;
+}
+
+/* Wake kpaxos_drain() when nothing is left to wait for. */
+static void maybe_idle(struct kpaxos *h)
+{
+	if (!h->n_pending && !h->n_cb && !h->aq_head)
+		pthread_cond_broadcast(&h->idle);
 }
 
 /* Free @r if nothing refers to it any more. */
@@ -93,6 +100,8 @@ static void req_link(struct kpaxos *h, struct kp_req *r)
 	r->hnext = h->hash[b];
 	h->hash[b] = r;
 	r->linked = true;
+	if (r->async)
+		h->n_out++;
 	if (!h->n_pending++)
 		kp_kick(h);	/* the thread may sleep without a timeout */
 	if (r->deadline < h->scan_at)
@@ -118,8 +127,10 @@ static void req_unlink(struct kpaxos *h, struct kp_req *r)
 		}
 	}
 	r->linked = false;
-	if (!--h->n_pending && !h->n_cb)
-		pthread_cond_broadcast(&h->idle);
+	if (r->async)
+		h->n_out--;
+	h->n_pending--;
+	maybe_idle(h);
 }
 
 static struct kp_req *req_find(struct kpaxos *h, uint64_t seq)
@@ -142,11 +153,18 @@ static void req_enqueue(struct kpaxos *h, struct kp_req *r)
 	h->wq_tail = &r->wnext;
 }
 
+/*
+ * Rewrite after retry_ms or twice the smoothed latency, whichever is
+ * longer (a slow cluster is not a lossy one), doubling per retry up to 8x.
+ */
 static uint64_t retry_interval(struct kpaxos *h, struct kp_req *r)
 {
 	uint32_t shift = r->tries < 3 ? r->tries : 3;
+	uint64_t base = h->srtt8 / 4;
 
-	return (uint64_t)h->opts.retry_ms << shift;
+	if (base < h->opts.retry_ms)
+		base = h->opts.retry_ms;
+	return base << shift;
 }
 
 /*
@@ -164,7 +182,8 @@ static void req_renumber(struct kpaxos *h, struct kp_req *r)
 	r->renumber = false;
 	req_unlink(h, r);
 	r->tries = 0;
-	r->deadline = kp_now_ms() + h->opts.retry_ms;
+	r->fresh = false;
+	r->deadline = kp_now_ms() + retry_interval(h, r);
 	r->lgen = h->lgen;
 	req_link(h, r);
 	h->st.renumbered++;
@@ -191,6 +210,12 @@ static void req_finish(struct kpaxos *h, struct kp_req *r, int err,
 	r->done = true;
 	if (r->linked)
 		req_unlink(h, r);
+	if (!err && r->fresh) {
+		uint64_t ms = kp_now_ms() - r->sent_at;
+
+		/* srtt += (sample - srtt) / 8, kept x8 */
+		h->srtt8 = h->srtt8 ? h->srtt8 - h->srtt8 / 8 + ms : ms * 8;
+	}
 	if (!err && len) {
 		r->res = malloc(len);
 		if (r->res) {
@@ -235,8 +260,8 @@ void kp_run_callbacks(struct kpaxos *h, struct kp_cbq *q)
 		next = r->cnext;
 		r->cb_pending = false;
 		req_put(r);
-		if (h->cfd < 0 && !--h->n_cb && !h->n_pending)
-			pthread_cond_broadcast(&h->idle);
+		if (h->cfd < 0 && !--h->n_cb)
+			maybe_idle(h);
 	}
 	pthread_mutex_unlock(&h->lock);
 	kp_cbq_init(q);
@@ -286,8 +311,12 @@ void kp_delivered(struct kpaxos *h, uint64_t cid, uint64_t seq,
 	}
 	for (r = h->p_head; r && r->seq < seq; r = next) {
 		next = r->next;
-		if (r->marker == marker && !r->renumber)
+		if (r->marker == marker && !r->renumber) {
+			kp_dbg(h, "seq %llu overtaken by %llu: renumbered",
+			       (unsigned long long)r->seq,
+			       (unsigned long long)seq);
 			req_renumber(h, r);
+		}
 	}
 }
 
@@ -307,6 +336,9 @@ void kp_timers(struct kpaxos *h, uint64_t now, struct kp_cbq *q)
 			continue;
 		}
 		if (!r->writes && !r->queued && now >= r->deadline) {
+			kp_dbg(h, "seq %llu: retry %u", (unsigned long long)r->seq,
+			       r->tries + 1);
+			r->fresh = false;
 			r->tries++;
 			r->deadline = now + retry_interval(h, r);
 			r->lgen = h->lgen;
@@ -321,11 +353,52 @@ void kp_timers(struct kpaxos *h, uint64_t now, struct kp_cbq *q)
 	h->scan_at = next > now + KP_SCAN_MS ? next : now + KP_SCAN_MS;
 }
 
+static struct kp_req *aq_pop(struct kpaxos *h)
+{
+	struct kp_req *r = h->aq_head;
+
+	if (!r)
+		return NULL;
+	h->aq_head = r->wnext;
+	if (!h->aq_head)
+		h->aq_tail = &h->aq_head;
+	r->waiting = false;
+	return r;
+}
+
+/*
+ * Delivery thread: number waiting asynchronous requests and queue their
+ * writes while the window has room; fail those that expired waiting.
+ */
+void kp_promote(struct kpaxos *h, uint64_t now, struct kp_cbq *q)
+{
+	struct kp_req *r;
+
+	while (h->aq_head && (h->n_out < h->opts.window ||
+			      (h->aq_head->expire &&
+			       now >= h->aq_head->expire))) {
+		r = aq_pop(h);
+		if (r->expire && now >= r->expire) {
+			req_finish(h, r, -ETIMEDOUT, NULL, 0, q);
+			req_put(r);
+			maybe_idle(h);
+			continue;
+		}
+		r->deadline = now + retry_interval(h, r);
+		r->lgen = h->lgen;
+		r->sent_at = now;
+		r->fresh = true;
+		req_link(h, r);
+		req_enqueue(h, r);
+	}
+}
+
 /* The cluster changed leader: rewrite everything written before. */
 void kp_leader_changed(struct kpaxos *h, uint64_t now)
 {
 	struct kp_req *r;
 
+	kp_dbg(h, "leader changed: rewriting");
 	for (r = h->p_head; r; r = r->next) {
 		if (r->lgen != h->lgen) {
 			r->deadline = now;
@@ -375,10 +448,18 @@ static void write_result(struct kpaxos *h, struct kp_req *r, long res,
  * Delivery thread: hand the write queue to the kernel - as io_uring SQEs
  * submitted with one io_uring_submit(), or with write(2) when there is no
  * ring.
+ *
+ * The kernel must see the writes in queue (so sequence) order: a command
+ * that reaches it after a later one of the same client is dropped as a
+ * repeat and has to be renumbered.  io_uring does not keep the order of
+ * independent SQEs (these writes are punted to io-wq), so each batch is one
+ * IOSQE_IO_LINK chain, and its head carries IOSQE_IO_DRAIN so that it
+ * starts after the previous batches.  A failed link cancels the rest of its
+ * chain; those come back with -ECANCELED and are written again.
  */
 void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q)
 {
-	struct io_uring_sqe *sqe;
+	struct io_uring_sqe *sqe, *last = NULL;
 	unsigned int n = 0;
 	struct kp_req *r;
 	ssize_t ret;
@@ -398,21 +479,29 @@ void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q)
 		h->st.writes++;
 		if (h->have_ring) {
 			sqe = io_uring_get_sqe(&h->ring);
-			if (!sqe) {
+			if (!sqe && last) {
+				/* SQ full: end the chain here and submit */
+				last->flags &= ~IOSQE_IO_LINK;
 				io_uring_submit(&h->ring);
 				h->st.submits++;
 				n = 0;
+				last = NULL;
 				sqe = io_uring_get_sqe(&h->ring);
 			}
-			if (sqe) {
-				io_uring_prep_write(sqe, h->fd, &r->hdr,
-						    r->wlen, (uint64_t)-1);
-				io_uring_sqe_set_data(sqe, r);
-				h->ring_inflight++;
-				n++;
+			if (!sqe) {
+				write_result(h, r, -EAGAIN, q);
 				continue;
 			}
-			write_result(h, r, -EAGAIN, q);
+			io_uring_prep_write(sqe, h->fd, &r->hdr, r->wlen,
+					    (uint64_t)-1);
+			io_uring_sqe_set_data(sqe, r);
+			if (last)
+				last->flags |= IOSQE_IO_LINK;
+			else
+				sqe->flags |= IOSQE_IO_DRAIN;
+			last = sqe;
+			h->ring_inflight++;
+			n++;
 			continue;
 		}
 		pthread_mutex_unlock(&h->lock);
@@ -456,6 +545,11 @@ void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q)
 		req_finish(h, r, err, NULL, 0, q);
 		req_put(r);
 	}
+	while ((r = aq_pop(h))) {
+		req_finish(h, r, err, NULL, 0, q);
+		req_put(r);
+	}
+	maybe_idle(h);
 }
 
 /* Forget the write queue (handle closing, ring gone). */
@@ -490,20 +584,28 @@ static ssize_t propose_wait(struct kpaxos *h, const void *cmd, size_t len,
 	if (!r)
 		return -ENOMEM;
 
+	/*
+	 * Number and write under wlock, so that blocking proposers reach the
+	 * kernel in sequence order (an overtaken command must be renumbered).
+	 */
+	pthread_mutex_lock(&h->wlock);
 	pthread_mutex_lock(&h->lock);
 	ret = h->fatal;
 	if (!ret)
 		ret = kp_start(h);
 	if (ret) {
 		pthread_mutex_unlock(&h->lock);
+		pthread_mutex_unlock(&h->wlock);
 		r->done = true;
 		req_put(r);
 		return ret;
 	}
 	now = kp_now_ms();
-	r->deadline = now + h->opts.retry_ms;
+	r->deadline = now + retry_interval(h, r);
 	r->expire = h->opts.timeout_ms ? now + h->opts.timeout_ms : 0;
 	r->lgen = h->lgen;
+	r->sent_at = now;
+	r->fresh = true;
 	r->waiter = true;
 	r->writes = 1;
 	req_link(h, r);
@@ -517,12 +619,13 @@ static ssize_t propose_wait(struct kpaxos *h, const void *cmd, size_t len,
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		n = -errno;
+	pthread_mutex_unlock(&h->wlock);
 
 	pthread_mutex_lock(&h->lock);
 	if (n != (ssize_t)r->wlen && n != -EAGAIN && !r->done)
 		req_finish(h, r, n < 0 ? (int)n : -EIO, NULL, 0, NULL);
 	else if (n == -EAGAIN && !r->done)
-		r->deadline = now + KP_EAGAIN_MS;
+		r->deadline = kp_now_ms() + KP_EAGAIN_MS;
 	req_write_end(h, r);
 	while (!r->done)
 		pthread_cond_wait(&r->cond, &h->lock);
@@ -597,13 +700,13 @@ int kpaxos_propose_async(struct kpaxos *h, const void *cmd, size_t len,
 		return err;
 	}
 	now = kp_now_ms();
-	r->deadline = now + h->opts.retry_ms;
 	r->expire = h->opts.timeout_ms ? now + h->opts.timeout_ms : 0;
-	r->lgen = h->lgen;
 	h->n_async++;
 	h->st.proposed++;
-	req_link(h, r);
-	req_enqueue(h, r);
+	r->waiting = true;
+	r->wnext = NULL;
+	*h->aq_tail = r;
+	h->aq_tail = &r->wnext;
 	if (!(flags & KPAXOS_ASYNC_MORE))
 		kp_kick(h);
 	pthread_mutex_unlock(&h->lock);
@@ -615,7 +718,7 @@ int kpaxos_flush(struct kpaxos *h)
 	if (!h)
 		return -EINVAL;
 	pthread_mutex_lock(&h->lock);
-	if (h->wq_head)
+	if (h->wq_head || h->aq_head)
 		kp_kick(h);
 	pthread_mutex_unlock(&h->lock);
 	return 0;
@@ -630,9 +733,9 @@ int kpaxos_drain(struct kpaxos *h)
 	if (on_thread(h))
 		return -EDEADLK;
 	pthread_mutex_lock(&h->lock);
-	if (h->wq_head)
+	if (h->wq_head || h->aq_head)
 		kp_kick(h);
-	while ((h->n_pending || h->n_cb) && !h->fatal)
+	while ((h->n_pending || h->n_cb || h->aq_head) && !h->fatal)
 		pthread_cond_wait(&h->idle, &h->lock);
 	err = h->fatal;
 	pthread_mutex_unlock(&h->lock);
