@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
 /*
  * pxtest: a small test client for /dev/paxos (records and ioctls of
  * uapi/linux/paxos.h).  Used by the VM tests; not an administration tool.
@@ -8,8 +9,8 @@
  *   pxtest down
  *   pxtest status [--get FIELD]
  *   pxtest param get NAME | set NAME VALUE
- *   pxtest propose --client C --count N [--size S] [--start-seq K]
- *             [--window W] [--retry-ms M] [--timeout S] [--no-wait]
+ *   pxtest propose --client C --count N [--clients K] [--size S]
+ *             [--start-seq K] [--retry-ms M] [--timeout S] [--no-wait]
  *   pxtest dump [--from I] [--until-count N] [--timeout S] [--now]
  *   pxtest wait-read
  *   pxtest ioctl-bad
@@ -17,7 +18,9 @@
  *             [--src ID] [--dst-mac MAC]
  *
  * Global: --dev PATH (default /dev/paxos), --expect ERRNO (the command's
- * main call must fail with this errno, e.g. EPERM; exit 0 if it does).
+ * main call must fail with this errno, e.g. EPERM; exit 0 if it does),
+ * --netns NAME (run in network namespace /run/netns/NAME; for status a
+ * comma-separated list gives one line per namespace).
  * Exit status: 0 success, 1 failure, 2 usage.
  */
 #include <arpa/inet.h>
@@ -38,11 +41,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *dev_path = "/dev/paxos";
+static const char *netns_list;	/* --netns A[,B...] */
 static int expect_errno;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -290,27 +295,70 @@ static const char *const drop_names[__PAXOS_DROP_MAX] = {
 	[PAXOS_DROP_QUEUE_FULL] = "queue_full",
 };
 
+/* Enter network namespace @name (a name under /run/netns, or a path). */
+static void enter_netns(const char *name)
+{
+	char path[256];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+		die("netns %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static int status_one(const char *get, const char *prefix);
+
+/*
+ * status with --netns A,B,...: one line per namespace, "A VALUE" with --get
+ * (a whole status block per namespace without it); cheap polling for tests.
+ */
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "get", 1, NULL, 'g' }, { NULL, 0, NULL, 0 },
 	};
+	char list[1024], *tok, *save;
 	const char *get = NULL;
-	struct paxos_status st;
-	char lines[64][64];
-	int o, fd, ret, n = 0, i;
-	uint64_t drops = 0;
+	int o, ret = 0;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o != 'g')
 			usage();
 		get = optarg;
 	}
+	if (!netns_list || !strchr(netns_list, ','))
+		return status_one(get, NULL);
+	snprintf(list, sizeof(list), "%s", netns_list);
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		enter_netns(tok);
+		ret |= status_one(get, tok);
+	}
+	return ret;
+}
+
+static int status_one(const char *get, const char *prefix)
+{
+	struct paxos_status st;
+	char lines[64][64];
+	int fd, ret, n = 0, i;
+	uint64_t drops = 0;
+
 	fd = open_dev(O_RDONLY);
 	ret = ioctl(fd, PAXOS_IOC_STATUS, &st);
 	close(fd);
-	if (ret < 0)
+	if (ret < 0) {
+		if (prefix && get && !expect_errno) {
+			printf("%s -\n", prefix);	/* no instance */
+			return 0;
+		}
 		return outcome("PAXOS_IOC_STATUS", ret);
+	}
 
 #define LINE(fmt, ...) snprintf(lines[n++], sizeof(lines[0]), fmt, __VA_ARGS__)
 	LINE("node_id %u", st.node_id);
@@ -342,11 +390,15 @@ static int cmd_status(int argc, char **argv)
 		size_t l;
 
 		if (!get) {
+			if (prefix)
+				printf("%s ", prefix);
 			puts(lines[i]);
 			continue;
 		}
 		l = strlen(get);
 		if (!strncmp(lines[i], get, l) && lines[i][l] == ' ') {
+			if (prefix)
+				printf("%s ", prefix);
 			puts(lines[i] + l + 1);
 			return 0;
 		}
@@ -435,17 +487,23 @@ static void walk_records(const uint8_t *buf, size_t n, struct rec_cb *cb)
 
 /* -------------------------------------------------------------- propose */
 
-struct pend {
-	uint64_t sent_ms;
-	uint32_t tries;
-	uint8_t state;		/* 0 unsent, 1 outstanding, 2 delivered */
+/*
+ * The learners' exactly-once table remembers the highest seq delivered per
+ * client, so a client keeps one command in flight: seq k + 1 is written
+ * once seq k was delivered.  Concurrency comes from several clients
+ * (--clients K: ids C, C+1, ... C+K-1, each numbering 1..N).
+ */
+struct client {
+	uint64_t id;
+	uint64_t delivered;	/* seqs 1..delivered are delivered */
+	uint64_t sent_ms;	/* of seq delivered + 1; 0: not sent */
+	uint64_t tries;
 };
 
 struct propose {
 	struct rec_cb cb;
-	uint64_t client, start, count, acked, size;
-	struct pend *p;
-	uint32_t outstanding;
+	struct client *c;
+	uint64_t nclients, first, count, size, done, retries;
 };
 
 static void propose_rec(struct rec_cb *cb, const struct paxos_delivery_hdr *h,
@@ -453,25 +511,44 @@ static void propose_rec(struct rec_cb *cb, const struct paxos_delivery_hdr *h,
 {
 	struct propose *pr = (struct propose *)cb;
 	static uint8_t want[PAXOS_MAX_CMD];
-	struct pend *p;
+	struct client *c;
 
-	if (h->client_id != pr->client)
+	if (h->client_id < pr->first ||
+	    h->client_id - pr->first >= pr->nclients)
 		return;
-	if (h->seq < pr->start || h->seq - pr->start >= pr->count)
-		die("delivered seq %" PRIu64 " of our client was never proposed",
-		    (uint64_t)h->seq);
-	p = &pr->p[h->seq - pr->start];
-	if (p->state == 2)
-		die("seq %" PRIu64 " delivered twice (instance %" PRIu64 ")",
-		    (uint64_t)h->seq, (uint64_t)h->instance);
-	fill_cmd(want, pr->size, pr->client, h->seq);
+	c = &pr->c[h->client_id - pr->first];
+	if (h->seq <= c->delivered)
+		die("client %" PRIx64 " seq %" PRIu64 " delivered twice (instance %" PRIu64 ")",
+		    c->id, (uint64_t)h->seq, (uint64_t)h->instance);
+	if (h->seq != c->delivered + 1 || !c->sent_ms)
+		die("client %" PRIx64 " seq %" PRIu64 " delivered, never written",
+		    c->id, (uint64_t)h->seq);
+	fill_cmd(want, pr->size, c->id, h->seq);
 	if (h->len != pr->size || memcmp(want, data, pr->size))
-		die("seq %" PRIu64 ": delivered command differs from proposed",
-		    (uint64_t)h->seq);
-	if (p->state == 1)
-		pr->outstanding--;
-	p->state = 2;
-	pr->acked++;
+		die("client %" PRIx64 " seq %" PRIu64 ": delivered command differs",
+		    c->id, (uint64_t)h->seq);
+	c->delivered++;
+	c->sent_ms = 0;
+	pr->done++;
+}
+
+/* Write seq @seq of client @c; false if the queue is full (EAGAIN). */
+static bool propose_one(int fd, uint8_t *buf, uint64_t client, uint64_t seq,
+			uint64_t size)
+{
+	struct paxos_propose_hdr *h = (void *)buf;
+
+	h->client_id = client;
+	h->seq = seq;
+	h->len = (uint32_t)size;
+	h->flags = 0;
+	fill_cmd(buf + sizeof(*h), size, client, seq);
+	if (write(fd, buf, sizeof(*h) + size) == (ssize_t)(sizeof(*h) + size))
+		return true;
+	if (errno == EAGAIN)
+		return false;
+	die("write client %" PRIx64 " seq %" PRIu64 ": %s", client, seq,
+	    strerror(errno));
 }
 
 static int cmd_propose(int argc, char **argv)
@@ -479,99 +556,101 @@ static int cmd_propose(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "client", 1, NULL, 'c' }, { "count", 1, NULL, 'n' },
 		{ "size", 1, NULL, 's' }, { "start-seq", 1, NULL, 'k' },
-		{ "window", 1, NULL, 'w' }, { "retry-ms", 1, NULL, 'r' },
+		{ "clients", 1, NULL, 'K' }, { "retry-ms", 1, NULL, 'r' },
 		{ "timeout", 1, NULL, 't' }, { "no-wait", 0, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct propose pr = { .cb.fn = propose_rec, .start = 1, .size = 16 };
-	uint64_t window = 16, retry_ms = 2000, timeout = 120, deadline;
-	uint64_t next = 0, retries = 0, i;
+	struct propose pr = { .cb.fn = propose_rec, .nclients = 1, .size = 16 };
+	uint64_t retry_ms = 2000, timeout = 120, deadline, start = 1, i, k;
 	static uint8_t buf[1 << 20];
 	bool no_wait = false;
 	int o, fd;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': pr.client = num(optarg); break;
+		case 'c': pr.first = num(optarg); break;
 		case 'n': pr.count = num(optarg); break;
 		case 's': pr.size = num(optarg); break;
-		case 'k': pr.start = num(optarg); break;
-		case 'w': window = num(optarg); break;
+		case 'k': start = num(optarg); break;
+		case 'K': pr.nclients = num(optarg); break;
 		case 'r': retry_ms = num(optarg); break;
 		case 't': timeout = num(optarg); break;
 		case 'N': no_wait = true; break;
 		default: usage();
 		}
 	}
-	if (!pr.client || !pr.count || !pr.start || !window)
+	if (!pr.first || !pr.count || !start || !pr.nclients)
 		die("propose: --client and --count are required (non-zero)");
 	if (pr.size > PAXOS_MAX_CMD)
 		die("propose: --size above %d", PAXOS_MAX_CMD);
-	pr.p = calloc(pr.count, sizeof(*pr.p));
-	if (!pr.p)
+	pr.c = calloc(pr.nclients, sizeof(*pr.c));
+	if (!pr.c)
 		die("out of memory");
+	for (k = 0; k < pr.nclients; k++) {
+		pr.c[k].id = pr.first + k;
+		pr.c[k].delivered = start - 1;
+	}
 
-	fd = open_dev(O_RDWR | (no_wait ? 0 : O_NONBLOCK));
+	if (no_wait) {
+		/* Fire and forget (load for rmmod tests): blocking writes. */
+		fd = open_dev(O_WRONLY);
+		for (i = 0; i < pr.count; i++)
+			for (k = 0; k < pr.nclients; k++)
+				propose_one(fd, buf, pr.c[k].id, start + i,
+					    pr.size);
+		printf("proposed %" PRIu64 "\n", pr.count * pr.nclients);
+		close(fd);
+		return 0;
+	}
+
+	fd = open_dev(O_RDWR | O_NONBLOCK);
 	deadline = now_ms() + timeout * 1000;
-	while (pr.acked < pr.count || (no_wait && next < pr.count)) {
-		uint64_t now = now_ms();
+	while (pr.done < pr.count * pr.nclients) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_ms();
 		ssize_t n;
 
 		if (now > deadline) {
-			fprintf(stderr,
-				"pxtest: propose: timeout: %" PRIu64 " of %" PRIu64 " delivered\n",
-				pr.acked, pr.count);
+			fprintf(stderr, "pxtest: propose: timeout: %" PRIu64 " of %" PRIu64 " delivered\n",
+				pr.done, pr.count * pr.nclients);
+			for (k = 0; k < pr.nclients; k++)
+				fprintf(stderr, "pxtest:   client %" PRIx64 ": %" PRIu64 " delivered, %" PRIu64 " tries of the next\n",
+					pr.c[k].id, pr.c[k].delivered - start + 1,
+					pr.c[k].tries);
 			return 1;
 		}
-		/* (re)send: new commands within the window, stale ones again */
-		for (i = 0; i < pr.count; i++) {
-			struct pend *p = &pr.p[i];
-			struct paxos_propose_hdr *h = (void *)buf;
+		for (k = 0; k < pr.nclients; k++) {
+			struct client *c = &pr.c[k];
 
-			if (p->state == 2 || (p->state == 1 &&
-					      now - p->sent_ms < retry_ms))
+			if (c->delivered - start + 1 >= pr.count)
 				continue;
-			if (p->state == 0 && pr.outstanding >= window)
+			if (c->sent_ms && now - c->sent_ms < retry_ms)
+				continue;
+			if (!propose_one(fd, buf, c->id, c->delivered + 1,
+					 pr.size))
 				break;
-			h->client_id = pr.client;
-			h->seq = pr.start + i;
-			h->len = (uint32_t)pr.size;
-			h->flags = 0;
-			fill_cmd(buf + sizeof(*h), pr.size, pr.client, h->seq);
-			if (write(fd, buf, sizeof(*h) + pr.size) < 0) {
-				if (errno == EAGAIN)
-					break;
-				die("write seq %" PRIu64 ": %s",
-				    (uint64_t)h->seq, strerror(errno));
-			}
-			if (p->state == 1)
-				retries++;
+			if (c->sent_ms)
+				pr.retries++;
 			else
-				pr.outstanding++;
-			p->state = 1;
-			p->sent_ms = now;
-			p->tries++;
-			if (i + 1 > next)
-				next = i + 1;
+				c->tries = 0;
+			c->sent_ms = now;
+			c->tries++;
 		}
-		if (no_wait)
-			continue;
 		if (poll(&pfd, 1, 20) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		for (;;) {
 			n = read(fd, buf, sizeof(buf));
 			if (n < 0 && errno == EAGAIN)
 				break;
-			if (n < 0)
-				die("read: %s", strerror(errno));
+			if (n <= 0)
+				die("read: %s", n ? strerror(errno) : "EOF");
 			walk_records(buf, (size_t)n, &pr.cb);
 		}
 	}
 	printf("proposed %" PRIu64 " delivered %" PRIu64 " retries %" PRIu64 "\n",
-	       pr.count, no_wait ? 0 : pr.acked, retries);
+	       pr.count * pr.nclients, pr.done, pr.retries);
 	close(fd);
-	free(pr.p);
+	free(pr.c);
 	return 0;
 }
 
@@ -1031,6 +1110,8 @@ int main(int argc, char **argv)
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--dev") && argc > 2) {
 			dev_path = argv[2];
+		} else if (!strcmp(argv[1], "--netns") && argc > 2) {
+			netns_list = argv[2];
 		} else if (!strcmp(argv[1], "--expect") && argc > 2) {
 			expect_errno = errno_by_name(argv[2]);
 		} else {
@@ -1042,6 +1123,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (netns_list && !strchr(netns_list, ','))
+		enter_netns(netns_list);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, argv[1]))
 			return cmds[i].fn(argc - 1, argv + 1);
