@@ -64,7 +64,7 @@ static void client_ack(struct sim_world *w, int c)
 	sim_trace(w, TR_ACK, cl->asked, c, 0, 0, cl->seq, w->now - cl->sent_at,
 		  cl->attempt);
 	if (!w->healed)
-		sim_schedule(w, w->now + sim_range(&w->rng, 0, 20000),
+		sim_schedule(w, w->now + sim_range(&w->rng, 0, w->think_max),
 			     EV_CLIENT_SEND, c, 0, 0);
 }
 

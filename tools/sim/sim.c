@@ -105,9 +105,10 @@ static void print_stats(const struct sim_world *w)
 
 	const struct px_config *c = &w->node[1].cfg;
 
-	printf("seed %" PRIu64 ": %d nodes, mtu %u, loss %.1f%%, dup %.1f%%, delay %u-%u us, faults until %.2f s\n",
+	printf("seed %" PRIu64 ": %d nodes, mtu %u, loss %.1f%%, dup %.1f%%, delay %u-%u us, faults until %.2f s, client pause up to %u us\n",
 	       w->seed, w->n, w->mtu, w->loss0 / 1e4, w->dup0 / 1e4,
-	       w->delay_min, w->delay_max, w->fault_end / 1e6);
+	       w->delay_min, w->delay_max, w->fault_end / 1e6,
+	       w->think_max);
 	printf("  config: window %u, batch %u/%u us, acceptor slots %u, heartbeat %u us, election %u us, retransmit %u us, catch-up %u us\n",
 	       c->window, c->batch_bytes, c->batch_delay_us,
 	       c->acceptor_slots, c->heartbeat_us, c->election_us,

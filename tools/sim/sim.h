@@ -221,6 +221,7 @@ struct sim_stats {
 struct sim_world {
 	u64 seed;
 	struct sim_rng rng;
+	struct sim_rng xrng;		/* run variants */
 	u64 now;
 	/* event queue: binary heap ordered by (t, seq) */
 	struct sim_ev **heap;
@@ -233,6 +234,7 @@ struct sim_world {
 	u32 loss_ppm, dup_ppm;
 	u32 delay_min, delay_max;	/* per frame, us */
 	u32 slow_ppm;			/* frames delayed much longer */
+	u32 think_max;			/* client pause between commands */
 	u32 loss0, dup0;		/* as drawn, before the heal */
 	u32 tune[9];			/* px_config variations */
 	u64 fault_end;			/* virtual time the fault phase ends */

@@ -740,6 +740,16 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 		nd->wcfg.key = NULL;
 	}
 	sim_clients_init(w);
+	/*
+	 * Run variants drawn from a side stream, so that the main stream (and
+	 * with it every run that is not a variant) stays as it was.
+	 */
+	sim_rng_seed(&w->xrng, seed ^ 0x53494D5641524Eull);	/* "SIMVARN" */
+	w->think_max = 20000;
+	if (!sim_below(&w->xrng, 4))
+		w->think_max = 1000;	/* clients back to back: big batches */
+	if (!sim_below(&w->xrng, 8))
+		w->fault_end *= 2;	/* a longer fault phase */
 }
 
 void sim_world_uninit(struct sim_world *w)
@@ -768,7 +778,9 @@ void sim_world_uninit(struct sim_world *w)
 
 static void run_event(struct sim_world *w, struct sim_ev *ev)
 {
-	struct sim_node *nd = &w->node[ev->node];
+	/* client events carry a client index in ev->node */
+	struct sim_node *nd = &w->node[ev->node <= SIM_MAX_NODES ?
+				       ev->node : 0];
 
 	switch (ev->kind) {
 	case EV_FRAME:
