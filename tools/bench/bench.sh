@@ -22,6 +22,8 @@
 # usage: bench.sh [--quick] [--duration S] [--only LIST] [--sweeps LIST]
 #   --only: comma-separated of pingpong,pxd-udp,pxd-raw,kernel
 #   --sweeps: of head,size,conc,long,lib,batch,window (default all)
+#   --perf: profile (perf record -a, cpu-clock) the first 32-proposer
+#           reference point of each backend into $KPAXOS_OUT/perf-*.txt
 set -u
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 set +e		# a failed point is recorded and the run goes on
@@ -35,12 +37,14 @@ DUR=2
 WARM=0.5
 ONLY=pingpong,pxd-udp,pxd-raw,kernel
 SWEEPS=head,size,conc,long,lib,batch,window
+PERF=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1; shift ;;
 	--duration) DUR=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
 	--sweeps) SWEEPS=$2; shift 2 ;;
+	--perf) PERF=1; shift ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -60,8 +64,10 @@ accel=tcg
 grep -qw hypervisor /proc/cpuinfo && grep -q QEMU /proc/cpuinfo 2>/dev/null &&
 	accel=tcg
 [ -n "${KPAXOS_KVM:-}" ] && accel=kvm
-emit "$(printf '{"kind":"env","kernel":"%s","cpus":%d,"cpu_model":"%s","virt":"%s","accel":"%s","mem_mb":%d,"quick":%d,"duration_s":%s,"date":"%s"}' \
-	"$(uname -r)" "$(nproc)" "$cpu_model" "$virt" "$accel" \
+clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
+emit "$(printf '{"kind":"env","kernel":"%s","cpus":%d,"cpu_model":"%s","virt":"%s","accel":"%s","clocksource":"%s","idle":"%s","mem_mb":%d,"quick":%d,"duration_s":%s,"date":"%s"}' \
+	"$(uname -r)" "$(nproc)" "$cpu_model" "$virt" "$accel" "$clocksource" \
+	"$(grep -o 'idle=[a-z]*' /proc/cmdline || echo default)" \
 	$(( $(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024 )) \
 	"$QUICK" "$DUR" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
 
@@ -104,15 +110,29 @@ point() {
 	else
 		cpu=(--cpu px1- --cpu px2- --cpu px3-)
 	fi
+	local perf_pid=
+	if [ "$PERF" = 1 ] && [[ " $* " == *"sweep=head --tag rep=1 "* ]] &&
+	   command -v perf >/dev/null; then
+		perf record -e cpu-clock -a -o "$RUN/perf-$backend.data" -- \
+			sleep "$(echo "$WARM + $DUR" | bc)" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
 	out=$(in_node "$node" timeout $((${DUR%.*} + 30)) "$B/load" "$target" \
 		-c "$conc" -s "$size" -d "$DUR" -w "$WARM" --mode "$mode" \
-		--label "$backend" --json "${cpu[@]}" "$@" 2>"$RUN/load.err")
+		--label "$backend" --json --timeout-ms 5000 "${cpu[@]}" "$@" \
+		2>"$RUN/load.err")
 	if [ $? = 0 ] && [ -n "$out" ]; then
 		emit "$out"
 		log "$backend/$mode size=$size conc=$conc $*:" \
 		    "$(echo "$out" | sed 's/.*"cmds_per_s":\([0-9.]*\).*"p50":\([0-9.]*\).*/\1 cmds\/s p50 \2 us/')"
 	else
 		note "FAILED $backend/$mode size=$size conc=$conc $*: $(tail -1 "$RUN/load.err")"
+	fi
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid"
+		perf report -i "$RUN/perf-$backend.data" --stdio \
+			--sort comm,dso,sym --percent-limit 0.3 2>/dev/null |
+			grep -v '^$' | head -120 > "$OUT/perf-$backend.txt"
 	fi
 }
 

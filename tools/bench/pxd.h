@@ -69,6 +69,7 @@ struct pxd {
 	struct pxd_client *clients;
 	u32 n_blocked;		/* clients waiting for proposer queue room */
 
+	u64 now;		/* clock read once per event-loop round */
 	u64 delivered;		/* learner's delivered index, as last seen */
 	u64 armed;		/* timerfd deadline, 0: disarmed */
 

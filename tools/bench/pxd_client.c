@@ -229,7 +229,7 @@ static bool parse_in(struct pxd *d, struct pxd_client *c)
 		need = sizeof(h) + h.len;
 		if (c->in_len - off < need)
 			break;
-		ret = px_proposer_propose(d->prop, pxd_now(), h.client_id,
+		ret = px_proposer_propose(d->prop, d->now, h.client_id,
 					  h.seq, c->in + off + sizeof(h),
 					  h.len);
 		if (ret == -EAGAIN) {

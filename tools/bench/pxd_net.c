@@ -282,7 +282,7 @@ void pxd_net_rx(struct pxd *d)
 				p += ETH_HLEN_;
 				len -= ETH_HLEN_;
 			}
-			rx_one(d, p, len, pxd_now());
+			rx_one(d, p, len, d->now);
 		}
 		if (n < PXD_RX_BATCH)
 			return;

@@ -214,11 +214,14 @@ def sweep_rows(pts, sweep, key, fields):
 def tables(env, pp, pts, notes, r):
     out = []
     e = env
-    out.append("Environment: %s, %s CPUs (%s), kernel %s, %s%s" % (
-        "QEMU " + e.get("accel", "?").upper() if e.get("virt") in
-        ("qemu", "kvm") or e.get("accel") else e.get("virt", "?"),
-        e.get("cpus", "?"), e.get("cpu_model", "?"), e.get("kernel", "?"),
-        e.get("date", "?"), ", quick run" if e.get("quick") else ""))
+    out.append("Environment: %s, %s vCPUs (%s), kernel %s, clocksource %s, "
+               "%s, %s s per point%s" % (
+                   "QEMU " + e.get("accel", "?").upper() if e.get("accel")
+                   else e.get("virt", "?"),
+                   e.get("cpus", "?"), e.get("cpu_model", "?"),
+                   e.get("kernel", "?"), e.get("clocksource", "?"),
+                   e.get("date", "?"), e.get("duration_s", "?"),
+                   ", quick run" if e.get("quick") else ""))
     out.append("")
     out.append("Ratios (measured in this run):")
     out.append("")
@@ -352,16 +355,23 @@ def plots(pts, outdir):
         png = os.path.join(outdir, "latency-load.png")
         gp.append("set terminal pngcairo size 900,420 font ',10'\n"
                   "set output '%s'\nunset logscale\nset multiplot layout 1,2\n"
-                  "set grid\nset xlabel 'decided commands/s'\n"
-                  "set ylabel 'latency p50 (us)'\nset key top left\n"
-                  "set logscale y\nplot %s\n"
-                  "set ylabel 'latency p99 (us)'\nplot %s\n"
+                  "set grid\nset logscale x 2\n"
+                  "set xlabel 'concurrent proposers (64 B commands)'\n"
+                  "set ylabel 'propose -> delivery latency (us)'\n"
+                  "set key top left\nset logscale y\n"
+                  "set title 'p50 (solid) and p99 (dashed)'\n"
+                  "plot %s, %s\n"
+                  "unset logscale y\nunset title\n"
+                  "set ylabel 'decided commands/s'\nplot %s\n"
                   "unset multiplot\n" % (
                       png,
-                      ", ".join("'%s' u 2:3 w lp t '%s'" % (f, b)
-                                for b, f in series.items()),
-                      ", ".join("'%s' u 2:4 w lp t '%s'" % (f, b)
-                                for b, f in series.items())))
+                      ", ".join("'%s' u 1:3 w lp lc %d t '%s p50'" % (f, i + 1, b)
+                                for i, (b, f) in enumerate(series.items())),
+                      ", ".join("'%s' u 1:4 w lp dt 2 lc %d t '%s p99'" % (
+                          f, i + 1, b)
+                                for i, (b, f) in enumerate(series.items())),
+                      ", ".join("'%s' u 1:2 w lp lc %d t '%s'" % (f, i + 1, b)
+                                for i, (b, f) in enumerate(series.items()))))
         made.append(png)
     series = {}
     for be in BACKENDS:

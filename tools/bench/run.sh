@@ -3,8 +3,8 @@
 #
 # tools/bench/run.sh: host side of `make bench` / `make bench-quick`.
 #
-#   tools/bench/run.sh [--quick] [--kver V] [--ko F] [--timeout S]
-#                      [-- BENCH.SH OPTIONS]
+#   tools/bench/run.sh [--quick] [--idle-poll] [--kver V] [--ko F]
+#                      [--timeout S] [-- BENCH.SH OPTIONS]
 #
 # Builds tools/bench (and libkpaxos if it can, for load's lib/uring modes),
 # boots one QEMU guest with tests/vm/run.sh, runs tools/bench/bench.sh in it
@@ -13,25 +13,35 @@
 # writes out/bench/{results.json,table.md,*.png} (out/bench/quick/ for
 # --quick).
 #
+# The guest boots with clocksource=tsc tsc=reliable: without a calibrated
+# TSC a TCG guest falls back to the HPET, and every clock read of the kernel
+# and of user space becomes an emulated device access.  --idle-poll adds
+# idle=poll: idle vCPUs spin instead of halting, so a wakeup does not wait
+# for the host to reschedule QEMU's vCPU thread - closer to real hardware,
+# but it keeps every host CPU busy for the whole run.
+#
 # --quick: a short smoke run that asserts only that every part ran and
 # reported; ends with "1 passed, 0 failed" or "0 passed, 1 failed".
 # Timings are never asserted.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+self=$(realpath "$0")
+cd "$(dirname "$self")/../.."
 ROOT=$PWD
 
 quick=0
+append=
 vmargs=()
 benchargs=()
 timeout=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
+	--idle-poll) append="${append:-} idle=poll"; shift ;;
 	--kver|--ko|--kernel|--moddir|--mem|--smp)
 		vmargs+=("$1" "$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--) shift; benchargs=("$@"); break ;;
-	-h|--help) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,24p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +74,7 @@ else
 fi
 [ "$quick" = 1 ] && vmargs+=(-q)
 
+export VM_APPEND="clocksource=tsc tsc=reliable$append ${VM_APPEND:-}"
 tests/vm/run.sh --name "$name" --timeout "$timeout" \
 	"${vmargs[@]}" tools/bench/bench.sh "${benchargs[@]}"
 rc=$?
