@@ -59,10 +59,9 @@ note() { log "$*"; emit "{\"kind\":\"note\",\"text\":\"$*\"}"; }
 
 # ------------------------------------------------------------ environment
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-virt=$(systemd-detect-virt 2>/dev/null || echo unknown)
+virt=unknown
+grep -q QEMU /proc/cpuinfo && virt=qemu
 accel=tcg
-grep -qw hypervisor /proc/cpuinfo && grep -q QEMU /proc/cpuinfo 2>/dev/null &&
-	accel=tcg
 [ -n "${KPAXOS_KVM:-}" ] && accel=kvm
 clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
 emit "$(printf '{"kind":"env","kernel":"%s","cpus":%d,"cpu_model":"%s","virt":"%s","accel":"%s","clocksource":"%s","idle":"%s","mem_mb":%d,"quick":%d,"duration_s":%s,"date":"%s"}' \
