@@ -26,6 +26,15 @@
 enum {
 	PX_LEARN_REPLY_MAX = 64,		/* CHOSEN per LEARN_REQ */
 	PX_LEARN_REPLY_BYTES = 1 << 20,		/* value bytes per LEARN_REQ */
+	/*
+	 * CHOSEN per LEARN_REQ whose value may need fragments (longer than
+	 * one frame at the smallest MTU): the frames of one answer arrive
+	 * interleaved, and more messages in reassembly than the peer has
+	 * slots evict each other forever.
+	 */
+	PX_LEARN_REPLY_FRAGMENTED = PX_REASM_SLOTS / 2,
+	PX_ONE_FRAME_VALUE = PAXOS_MIN_MTU - PAXOS_FRAME_HDR_LEN -
+			     PAXOS_AUTH_TAG_LEN,
 	PX_DEDUP_NONE = 0xffff,
 	PX_DEDUP_HASH = 2 * PX_DEDUP_CLIENTS,	/* buckets, power of 2 */
 };
@@ -504,7 +513,7 @@ static int on_heartbeat(struct px_learner *l, u64 now, const struct px_msg *m)
 static int on_learn_req(struct px_learner *l, const struct px_msg *m)
 {
 	u64 from = m->instance, to, i;
-	u32 n = 0, bytes = 0;
+	u32 n = 0, bytes = 0, big = 0;
 	struct px_batch_iter it;
 	struct px_lslot *s;
 	struct px_obuf *ob;
@@ -524,6 +533,9 @@ static int on_learn_req(struct px_learner *l, const struct px_msg *m)
 		if (s->instance != i || !s->value)
 			break;
 		if (n && bytes + s->len > PX_LEARN_REPLY_BYTES)
+			break;
+		if (s->len > PX_ONE_FRAME_VALUE &&
+		    big++ == PX_LEARN_REPLY_FRAGMENTED)
 			break;
 		ob = px_ready_msg(&l->out, PAXOS_MSG_CHOSEN, m->src,
 				  s->vballot, i, s->len);
