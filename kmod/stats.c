@@ -83,8 +83,14 @@ static int status_show(struct seq_file *m, void *v)
 		   st.node_id, st.leader_id, st.is_leader);
 	seq_printf(m, "members: 0x%x\nroles: 0x%x\nifname: %s\n",
 		   st.members, inst->roles, inst->ifname);
-	seq_printf(m, "ballot: %llu\npromised: %llu\n", st.ballot,
-		   st.promised);
+	seq_printf(m, "ballot: %llu.%llu\npromised: %llu.%llu\n",
+		   st.ballot >> 8, st.ballot & 0xff,
+		   st.promised >> 8, st.promised & 0xff);
+	seq_printf(m, "proposer_state: %u\nleader_ballot: %llu.%llu\n",
+		   snap.prop.state, snap.prop.leader_ballot >> 8,
+		   snap.prop.leader_ballot & 0xff);
+	seq_printf(m, "next: %llu\ndecided: %llu\nqueued_bytes: %u\n",
+		   snap.prop.next, snap.prop.decided, snap.prop.queued_bytes);
 	seq_printf(m, "first_index: %llu\nlast_index: %llu\n",
 		   st.first_index, st.last_index);
 	seq_printf(m, "committed_index: %llu\ndelivered_index: %llu\n",

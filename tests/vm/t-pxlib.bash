@@ -70,11 +70,20 @@ px_peers()
 	done
 }
 
+# Election timeout of the tests' instances: TCG guests on a busy host stall
+# for 100 ms and more now and then, which the default 150 ms turns into
+# spurious elections; PX_ELECTION_US= (empty) keeps the module's default.
+PX_ELECTION_US=${PX_ELECTION_US-600000}
+
 px_up()
 {
 	local i=$1 n=${2:-$PX_NODES}
 
 	shift 2 || shift $#
+	if [ -n "$PX_ELECTION_US" ]; then
+		px "$i" param set election_us "$PX_ELECTION_US" ||
+			fail "node $i: cannot set election_us"
+	fi
 	# shellcheck disable=SC2046
 	px "$i" up --id "$i" --if eth0 --cluster "$PX_CLUSTER_ID" \
 		$(px_peers "$n") "$@" >/dev/null || fail "node $i: up failed"

@@ -11,8 +11,9 @@
  *   pxtest param get NAME | set NAME VALUE
  *   pxtest propose --client C --count N [--clients K] [--size S]
  *             [--start-seq K] [--retry-ms M] [--timeout S] [--no-wait]
+ *             [--duration S]
  *   pxtest dump [--from I] [--until-count N] [--timeout S] [--now]
- *   pxtest wait-read
+ *   pxtest wait-read [--leave-netns] [--eintr]
  *   pxtest ioctl-bad
  *   pxtest frame --if IF --kind KIND [--count N] [--cluster C] [--group G]
  *             [--src ID] [--dst-mac MAC]
@@ -42,6 +43,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -558,10 +560,11 @@ static int cmd_propose(int argc, char **argv)
 		{ "size", 1, NULL, 's' }, { "start-seq", 1, NULL, 'k' },
 		{ "clients", 1, NULL, 'K' }, { "retry-ms", 1, NULL, 'r' },
 		{ "timeout", 1, NULL, 't' }, { "no-wait", 0, NULL, 'N' },
-		{ NULL, 0, NULL, 0 },
+		{ "duration", 1, NULL, 'D' }, { NULL, 0, NULL, 0 },
 	};
 	struct propose pr = { .cb.fn = propose_rec, .nclients = 1, .size = 16 };
 	uint64_t retry_ms = 2000, timeout = 120, deadline, start = 1, i, k;
+	uint64_t duration = 0, stop_at = UINT64_MAX;
 	static uint8_t buf[1 << 20];
 	bool no_wait = false;
 	int o, fd;
@@ -576,9 +579,12 @@ static int cmd_propose(int argc, char **argv)
 		case 'r': retry_ms = num(optarg); break;
 		case 't': timeout = num(optarg); break;
 		case 'N': no_wait = true; break;
+		case 'D': duration = num(optarg); break;
 		default: usage();
 		}
 	}
+	if (duration && !pr.count)
+		pr.count = 1ull << 40;
 	if (!pr.first || !pr.count || !start || !pr.nclients)
 		die("propose: --client and --count are required (non-zero)");
 	if (pr.size > PAXOS_MAX_CMD)
@@ -605,6 +611,11 @@ static int cmd_propose(int argc, char **argv)
 
 	fd = open_dev(O_RDWR | O_NONBLOCK);
 	deadline = now_ms() + timeout * 1000;
+	if (duration) {
+		/* write new commands for @duration s, then finish in-flight ones */
+		stop_at = now_ms() + duration * 1000;
+		deadline = stop_at + timeout * 1000;
+	}
 	while (pr.done < pr.count * pr.nclients) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		uint64_t now = now_ms();
@@ -619,10 +630,19 @@ static int cmd_propose(int argc, char **argv)
 					pr.c[k].tries);
 			return 1;
 		}
+		if (now >= stop_at) {
+			for (k = 0; k < pr.nclients; k++)
+				if (pr.c[k].sent_ms)
+					break;
+			if (k == pr.nclients)
+				break;	/* nothing in flight any more */
+		}
 		for (k = 0; k < pr.nclients; k++) {
 			struct client *c = &pr.c[k];
 
 			if (c->delivered - start + 1 >= pr.count)
+				continue;
+			if (!c->sent_ms && now >= stop_at)
 				continue;
 			if (c->sent_ms && now - c->sent_ms < retry_ms)
 				continue;
@@ -647,8 +667,12 @@ static int cmd_propose(int argc, char **argv)
 			walk_records(buf, (size_t)n, &pr.cb);
 		}
 	}
+	for (k = 0; k < pr.nclients && duration; k++)
+		printf("client %" PRIx64 " last %" PRIu64 "\n", pr.c[k].id,
+		       pr.c[k].delivered);
 	printf("proposed %" PRIu64 " delivered %" PRIu64 " retries %" PRIu64 "\n",
-	       pr.count * pr.nclients, pr.done, pr.retries);
+	       duration ? pr.done : pr.count * pr.nclients, pr.done,
+	       pr.retries);
 	close(fd);
 	free(pr.c);
 	return 0;
@@ -740,13 +764,44 @@ static int cmd_dump(int argc, char **argv)
 	return 0;
 }
 
-/* One blocking read; reports how it ended (for rmmod/down tests). */
+static void on_usr1(int sig)
+{
+}
+
+/*
+ * One blocking read; reports how it ended (for rmmod/down tests).
+ * --leave-netns: after open, go back to the initial network namespace so
+ * that deleting the file's namespace really destroys it.  --eintr: SIGUSR1
+ * interrupts the read (a handler without SA_RESTART).
+ */
 static int cmd_wait_read(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "leave-netns", 0, NULL, 'l' }, { "eintr", 0, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
 	static uint8_t buf[1 << 16];
-	int fd = open_dev(O_RDONLY);
+	bool leave = false, eintr = false;
 	ssize_t n;
+	int fd, o;
 
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l': leave = true; break;
+		case 'e': eintr = true; break;
+		default: usage();
+		}
+	}
+	fd = open_dev(O_RDONLY);
+	if (leave)
+		enter_netns("/proc/1/ns/net");
+	if (eintr) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	printf("blocked\n");
 	fflush(stdout);
 	n = read(fd, buf, sizeof(buf));
