@@ -130,6 +130,7 @@ struct px_proposer {
 	u32 kept_mask;
 	u64 kept_lo;		/* instances below were released */
 	u64 resend_at;		/* leader: next re-send for laggards */
+	u64 recampaign_at;	/* leader: no phase 1 for a laggard before */
 
 	/* Client commands not yet in a batch or forwarded. */
 	struct px_qcmd *qhead;
@@ -538,10 +539,17 @@ static bool status_fresh(const struct px_proposer *p, u32 n, u64 now)
  * Leader: re-send chosen values to learners stuck below decided.  Only for
  * a learner whose next instance we have (learners deliver in order), at
  * most PX_RESEND_BYTES of values, then not again for patience().
+ *
+ * A learner stuck on an instance that we do not have and that no live
+ * learner has delivered cannot get it from anyone but the acceptors: run
+ * phase 1 again (a new ballot, from the lowest live learner's delivered
+ * index), at most once per 4 * election_us.  A phase 1 narrowed because
+ * the wide one found no quorum (nodes down or cut off) skips such
+ * instances, and nothing else would ever bring them back.
  */
 static void help_laggards(struct px_proposer *p, u64 now)
 {
-	u64 lag = PX_NEVER, i, end;
+	u64 lag = PX_NEVER, orphan = PX_NEVER, top = 0, i, end;
 	u64 bytes = 0;
 	u32 n;
 
@@ -549,15 +557,28 @@ static void help_laggards(struct px_proposer *p, u64 now)
 		return;
 	/* Look again no sooner than retransmit_us from now, in any case. */
 	p->resend_at = now + p->cfg.retransmit_us;
+	for (n = 1; n <= PAXOS_MAX_NODES; n++)
+		if (status_fresh(p, n, now))
+			top = PX_MAX(top, p->status[n].delivered);
 	for (n = 1; n <= PAXOS_MAX_NODES; n++) {
 		const struct px_peer_status *st = &p->status[n];
 
 		if (!status_fresh(p, n, now) || st->delivered >= p->decided)
 			continue;
-		if (now - st->changed < patience(p) ||
-		    !kept_get(p, st->delivered + 1))
+		if (now - st->changed < patience(p))
 			continue;
+		if (!kept_get(p, st->delivered + 1)) {
+			if (top <= st->delivered)
+				orphan = PX_MIN(orphan, st->delivered);
+			continue;
+		}
 		lag = PX_MIN(lag, st->delivered);
+	}
+	if (orphan != PX_NEVER && now >= p->recampaign_at) {
+		p->recampaign_at = now + 4ull * p->cfg.election_us;
+		slots_clear(p);
+		start_election(p, now);
+		return;
 	}
 	if (lag == PX_NEVER)
 		return;
