@@ -394,6 +394,43 @@ static void where_is(struct sim_world *w, u64 inst, char *buf, size_t n)
 		snprintf(buf + off, n - off, " }");
 }
 
+/*
+ * Once converged, compare the full logs: every value a learner still retains
+ * must be byte for byte what was delivered first at that instance (dup flags
+ * included, where both logs are complete), so a learner's copy that changed
+ * after delivery is caught too.
+ */
+static void final_sweep(struct sim_world *w)
+{
+	int i;
+
+	for (i = 1; i <= w->n && !w->failed; i++) {
+		struct sim_node *nd = &w->node[i];
+		struct px_learner_info li;
+		u64 inst;
+
+		px_learner_info(nd->lrn, &li);
+		for (inst = li.first; inst <= li.delivered; inst++) {
+			struct sim_slot *s = slot_get(w, inst);
+			const u8 *v;
+			u32 len = 0, pos = 0;
+			bool gone;
+			int r;
+
+			v = px_learner_value(nd->lrn, inst, &len, &gone);
+			if (!v || !s->val)
+				continue;
+			r = value_cmp(s->val, s->len, v, len, &pos);
+			if (r < 0 || (r > 0 && !nd->partial && !s->partial)) {
+				sim_fail(w, "final logs: n%u's retained value of instance %"
+					 PRIu64 " (%u bytes) differs from the one delivered (%u bytes, n%u)",
+					 i, inst, len, s->len, s->node);
+				return;
+			}
+		}
+	}
+}
+
 bool sim_check_converged(struct sim_world *w, bool report)
 {
 	char where[200];
@@ -443,7 +480,8 @@ bool sim_check_converged(struct sim_world *w, bool report)
 			return false;
 		}
 	}
-	return true;
+	final_sweep(w);
+	return !w->failed;
 }
 
 static u64 fnv64(const u8 *p, u32 len)

@@ -113,6 +113,9 @@ void sim_client_send(struct sim_world *w, int c)
 
 	if (w->healed || w->failed)
 		return;
+	/* stay well inside what learners retain (see README) */
+	if (w->max_delivered >= w->node[1].cfg.learner_slots / 2)
+		return;
 	cl->seq++;
 	if (cl->seq >= cl->cap) {
 		u64 cap = cl->cap ? cl->cap * 2 : 64;

@@ -104,6 +104,12 @@ static void print_stats(const struct sim_world *w)
 	const struct sim_stats *s = &w->st;
 
 	const struct px_config *c = &w->node[1].cfg;
+	u64 evicted = s->reasm_evicted;
+	int i;
+
+	for (i = 1; i <= w->n; i++)
+		if (w->node[i].up)
+			evicted += w->node[i].reasm.evicted;
 
 	printf("seed %" PRIu64 ": %d nodes, mtu %u, loss %.1f%%, dup %.1f%%, delay %u-%u us, faults until %.2f s, client pause up to %u us\n",
 	       w->seed, w->n, w->mtu, w->loss0 / 1e4, w->dup0 / 1e4,
@@ -115,9 +121,10 @@ static void print_stats(const struct sim_world *w)
 	       c->retransmit_us, c->catchup_us);
 	printf("  virtual time %.3f s, %" PRIu64 " events, %" PRIu64
 	       " msgs, %" PRIu64 " frames (%" PRIu64 " lost, %" PRIu64
-	       " cut, %" PRIu64 " duplicated), %" PRIu64 " reassembly drops\n",
+	       " cut, %" PRIu64 " duplicated), %" PRIu64
+	       " reassembly drops, %" PRIu64 " evictions\n",
 	       w->now / 1e6, s->events, s->msgs, s->frames, s->frames_lost,
-	       s->frames_cut, s->frames_dup, s->reasm_drops);
+	       s->frames_cut, s->frames_dup, s->reasm_drops, evicted);
 	printf("  %d clients: %" PRIu64 " proposals, %" PRIu64 " acks, %"
 	       PRIu64 " retries; %" PRIu64 " instances (%" PRIu64
 	       " no-ops), %" PRIu64 " commands delivered, %" PRIu64
@@ -195,9 +202,32 @@ struct job {
 	struct result buf;
 };
 
-static void report(const struct opts *o, const struct result *r)
+/* Replay a failed seed in a child and print the end of its trace. */
+static void show_trace(const struct opts *o, u64 seed)
+{
+	static struct sim_world w;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (!pid) {
+		sim_world_init(&w, seed, o->nodes, false);
+		sim_world_run(&w);
+		sim_trace_dump(&w, stdout);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+static void report(const struct opts *o, const struct result *r,
+		   bool first)
 {
 	printf("VIOLATION seed %" PRIu64 ": %s\n", r->seed, r->why);
+	if (first && !strstr(r->why, "simulator "))
+		show_trace(o, r->seed);
 	printf("  replay: tools/sim/sim --seed %" PRIu64 "%s\n", r->seed,
 	       o->nodes == 3 ? " --nodes 3" : o->nodes == 5 ? " --nodes 5" : "");
 	fflush(stdout);
@@ -278,7 +308,7 @@ static int run_many(const struct opts *o)
 				j->next += njobs;
 				if (j->buf.bad) {
 					bad++;
-					report(o, &j->buf);
+					report(o, &j->buf, bad == 1);
 				} else if (o->verbose) {
 					printf("seed %" PRIu64 ": ok, %" PRIu64
 					       " events\n", j->buf.seed,
@@ -307,7 +337,7 @@ static int run_many(const struct opts *o)
 					 WEXITSTATUS(status));
 			done++;
 			bad++;
-			report(o, &j->buf);
+			report(o, &j->buf, false);
 			j->next += njobs;
 			if (j->next < o->seeds) {
 				if (spawn(o, j, njobs))

@@ -212,7 +212,7 @@ struct sim_tr {
 
 struct sim_stats {
 	u64 events, frames, frames_lost, frames_dup, frames_cut, msgs;
-	u64 reasm_drops, parse_drops, rejects, crashes, crashes_vetoed;
+	u64 reasm_drops, reasm_evicted, parse_drops, rejects, crashes, crashes_vetoed;
 	u64 restarts;
 	u64 partitions, proposals, acks, retries, leader_changes;
 	u64 instances, noops, cmds, dups, disk_records;

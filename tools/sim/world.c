@@ -187,6 +187,7 @@ static bool crash_allowed(struct sim_world *w, const struct sim_node *nd)
 
 static void node_crash(struct sim_world *w, struct sim_node *nd, bool midsend)
 {
+	w->st.reasm_evicted += nd->reasm.evicted;
 	px_acceptor_uninit(&nd->acc);
 	px_proposer_destroy(nd->prop);
 	px_learner_destroy(nd->lrn);
