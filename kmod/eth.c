@@ -204,7 +204,7 @@ int px_eth_send(struct paxos_instance *inst, const struct px_obuf *ob)
 		err = -EMSGSIZE;
 		goto out;
 	}
-	n = px_wire_frames(wcfg.mtu, m.len, false);
+	n = px_wire_frames(wcfg.mtu, m.len, wcfg.key != NULL);
 	if (!n) {
 		atomic64_inc(&inst->cnt.tx_errors);
 		err = -EMSGSIZE;

@@ -16,6 +16,7 @@
  *   4. drop the namespace's reference; open files drop theirs on close.
  */
 #include "kpaxos.h"
+#include "storage.h"
 
 #include <linux/capability.h>
 #include <linux/etherdevice.h>
@@ -85,6 +86,7 @@ static void paxos_instance_release(struct kref *ref)
 	struct paxos_instance *inst =
 		container_of(ref, struct paxos_instance, ref);
 
+	kfree(inst->state_path);
 	kfree_rcu(inst, rcu);
 }
 
@@ -195,8 +197,53 @@ static int check_config(const struct paxos_config *uc, u32 *members,
 	return 0;
 }
 
+/* Durable state (and a rejoin after lost state) for a new instance. */
+static int instance_open_state(struct paxos_instance *inst,
+			       const struct paxos_config *uc,
+			       const struct paxos_up_opts *opts,
+			       const char **why)
+{
+	struct px_storage_id id = {
+		.node_id = uc->node_id,
+		.cluster_id = uc->cluster_id,
+		.group_id = uc->group_id,
+	};
+	bool fresh = false;
+	int err;
+
+	if (!opts || !opts->state_path)
+		return 0;
+	if (!inst->acc) {
+		*why = "a state path needs the acceptor role";
+		return -EINVAL;
+	}
+	inst->state_path = kstrdup(opts->state_path, GFP_KERNEL);
+	if (!inst->state_path) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	err = px_storage_open(&inst->store, inst->state_path, &id, inst->acc,
+			      &fresh, why);
+	if (err)
+		return err;
+	inst->state_flags |= PAXOS_STATE_F_DURABLE;
+	if (fresh && (opts->state_flags & PAXOS_STATE_F_REJOIN)) {
+		/* Lost state: mute until the rejoin rule holds (thread.c). */
+		inst->rejoining = true;
+		pr_info("node %u: no acceptor state in %s: rejoining, not voting yet\n",
+			uc->node_id, inst->state_path);
+	} else if (!fresh) {
+		pr_info("node %u: acceptor state restored from %s: %llu records, promised %llu, trim %llu, highest %llu\n",
+			uc->node_id, inst->state_path, inst->store->replayed,
+			inst->acc->promised, inst->acc->trim,
+			inst->acc->highest);
+	}
+	return 0;
+}
+
 static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 					     const struct paxos_config *uc,
+					     const struct paxos_up_opts *opts,
 					     u32 members, const char **why)
 {
 	struct paxos_instance *inst;
@@ -230,6 +277,11 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	inst->wcfg.members = members;
 	inst->wcfg.mtu = PAXOS_MAX_MTU;
 	inst->wcfg.key = NULL;
+	if (opts && opts->key) {
+		memcpy(inst->key, opts->key, PAXOS_KEY_LEN);
+		inst->wcfg.key = inst->key;
+		inst->state_flags |= PAXOS_STATE_F_AUTH;
+	}
 
 	atomic_set(&inst->msg_seq, get_random_u32());
 	skb_queue_head_init(&inst->rxq);
@@ -260,10 +312,18 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 			goto err_roles;
 		}
 	}
+	err = instance_open_state(inst, uc, opts, why);
+	if (err)
+		goto err_roles;
+	err = -ENOMEM;
+	*why = "out of memory";
 	if (inst->roles & PAXOS_ROLE_PROPOSER) {
 		inst->prop = px_proposer_create(&inst->cfg, now);
 		if (!inst->prop)
 			goto err_roles;
+		/* Never lead again with a ballot used before a restart. */
+		if (inst->acc && inst->store)
+			px_proposer_restore(inst->prop, inst->acc->promised);
 	}
 	if (inst->roles & PAXOS_ROLE_LEARNER) {
 		inst->learn = px_learner_create(&inst->cfg, now);
@@ -277,6 +337,9 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	return inst;
 
 err_roles:
+	px_storage_close(inst->store);
+	kfree(inst->state_path);
+	memzero_explicit(inst->key, sizeof(inst->key));
 	if (inst->learn)
 		px_learner_destroy(inst->learn);
 	if (inst->prop)
@@ -313,6 +376,10 @@ static void instance_free_state(struct paxos_instance *inst)
 	inst->prop = NULL;
 	inst->acc = NULL;
 	px_reasm_uninit(&inst->reasm);
+	px_storage_close(inst->store);
+	inst->store = NULL;
+	memzero_explicit(inst->key, sizeof(inst->key));
+	/* state_path stays for status until the struct is freed */
 }
 
 /* Called with pn->lock held; the instance is already unpublished. */
@@ -348,6 +415,24 @@ static struct paxos_instance *unpublish(struct paxos_net *pn)
 int paxos_instance_up(struct paxos_net *pn, const struct paxos_config *uc,
 		      const char **why)
 {
+	return paxos_instance_up_opts(pn, uc, NULL, why);
+}
+
+u32 paxos_instance_state_flags(struct paxos_instance *inst)
+{
+	u32 flags = inst->state_flags;
+
+	if (READ_ONCE(inst->rejoining))
+		flags |= PAXOS_STATE_F_REJOINING;
+	if (READ_ONCE(inst->state_failed))
+		flags |= PAXOS_STATE_F_FAILED;
+	return flags;
+}
+
+int paxos_instance_up_opts(struct paxos_net *pn,
+			   const struct paxos_config *uc,
+			   const struct paxos_up_opts *opts, const char **why)
+{
 	struct paxos_instance *inst;
 	struct net_device *dev;
 	u32 members;
@@ -367,7 +452,7 @@ int paxos_instance_up(struct paxos_net *pn, const struct paxos_config *uc,
 	if (rcu_access_pointer(pn->inst))
 		goto out_unlock;
 
-	inst = instance_alloc(pn, uc, members, why);
+	inst = instance_alloc(pn, uc, opts, members, why);
 	if (IS_ERR(inst)) {
 		err = PTR_ERR(inst);
 		goto out_unlock;

@@ -200,7 +200,28 @@ struct paxos_instance {
 	struct px_counters cnt;
 	struct dentry *debugfs;
 
+	/* Durability and authentication (storage.c, docs/durability.md). */
+	struct px_storage *store;	/* NULL: in-memory acceptor, unsafe */
+	char *state_path;		/* kstrdup'ed, or NULL */
+	u8 key[PAXOS_KEY_LEN];		/* wcfg.key points here when set */
+	u32 state_flags;		/* PAXOS_STATE_F_DURABLE, _AUTH */
+	bool state_failed;		/* acceptor thread: a write failed */
+	/* Rejoin after lost state: the acceptor thread owns these. */
+	bool rejoining;			/* read by others with READ_ONCE */
+	bool rejoin_seen;		/* a leader heartbeat was observed */
+	u64 rejoin_ballot;		/* that leader's ballot */
+	u64 rejoin_next;		/* its next instance then */
+	u64 rejoin_floor;		/* promised at the join, for the proposer */
+	bool prop_restored;		/* proposer thread: floor applied */
+
 	bool dead;			/* torn down: only the struct remains */
+};
+
+/* Optional settings of an instance beyond struct paxos_config. */
+struct paxos_up_opts {
+	const char *state_path;		/* NULL: in-memory acceptor */
+	u32 state_flags;		/* PAXOS_STATE_F_REJOIN */
+	const u8 *key;			/* PAXOS_KEY_LEN bytes, or NULL */
 };
 
 /* Per network namespace; files hold a reference, so it may outlive it. */
@@ -227,6 +248,11 @@ struct paxos_instance *paxos_instance_get(struct paxos_net *pn);
 void paxos_instance_put(struct paxos_instance *inst);
 int paxos_instance_up(struct paxos_net *pn, const struct paxos_config *uc,
 		      const char **why);
+int paxos_instance_up_opts(struct paxos_net *pn,
+			   const struct paxos_config *uc,
+			   const struct paxos_up_opts *opts, const char **why);
+/* PAXOS_STATE_F_* of a live instance, as reported. */
+u32 paxos_instance_state_flags(struct paxos_instance *inst);
 int paxos_instance_down(struct paxos_net *pn);
 int paxos_param_get(struct paxos_net *pn, u32 key, u64 *value);
 int paxos_param_set(struct paxos_net *pn, u32 key, u64 value,

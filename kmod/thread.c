@@ -21,6 +21,7 @@
  * threads.
  */
 #include "kpaxos.h"
+#include "storage.h"
 
 #include <linux/kthread.h>
 #include <linux/sched.h>
@@ -271,16 +272,42 @@ static int rx_thread(void *arg)
 
 /* ---------------------------------------------------------- role threads */
 
-/* Durable storage hook: the in-memory mode keeps nothing. */
+/*
+ * Step 1 of px.h's order: write the batch's records and fsync once (group
+ * commit).  The in-memory mode (no state path) keeps nothing: unsafe
+ * across crashes, see docs/durability.md.  Non-zero: nothing of this batch
+ * may be sent, now or ever.
+ */
 static int px_persist(struct paxos_instance *inst,
 		      const struct px_record *rec)
 {
-	return 0;
+	int err;
+
+	if (!inst->store)
+		return 0;
+	err = px_storage_append(inst->store, rec);
+	if (err)
+		WRITE_ONCE(inst->state_failed, true);
+	return err;
 }
 
-static void send_msgs(struct paxos_instance *inst, const struct px_obuf *ob)
+/*
+ * A proposer on a node that lost its acceptor state must not campaign or
+ * lead before the rejoin (it might reuse a ballot it led with before).
+ */
+static bool muted_while_rejoining(struct paxos_instance *inst,
+				  const struct px_obuf *ob)
+{
+	return ob->type == PAXOS_MSG_PREPARE || ob->type == PAXOS_MSG_ACCEPT ||
+	       ob->type == PAXOS_MSG_HEARTBEAT;
+}
+
+static void send_msgs(struct paxos_instance *inst, const struct px_obuf *ob,
+		      bool rejoining)
 {
 	for (; ob; ob = ob->next) {
+		if (rejoining && muted_while_rejoining(inst, ob))
+			continue;
 		if (ob->dst != inst->self)
 			px_eth_send(inst, ob);
 		if (ob->dst == inst->self || ob->dst == PAXOS_NODE_ALL) {
@@ -351,12 +378,71 @@ static void carry_out(struct px_role_thread *t)
 	px_ready_init(&rd);
 	px_ready_take(from, &rd);
 	/* 1. persist, 2. send, 3. wake readers */
-	if (rd.persist)
-		px_persist(inst, rd.persist);
-	send_msgs(inst, rd.msgs);
+	if (t->id == PX_ROLE_ACC &&
+	    ((rd.persist && px_persist(inst, rd.persist)) ||
+	     READ_ONCE(inst->state_failed))) {
+		px_ready_free(&rd);
+		return;
+	}
+	send_msgs(inst, rd.msgs, t->id == PX_ROLE_PROP &&
+		  smp_load_acquire(&inst->rejoining));
 	if (t->id == PX_ROLE_LEARN)
 		publish_deliveries(t, rd.delivered);
 	px_ready_free(&rd);
+}
+
+/*
+ * The acceptor lost its state (PAXOS_STATE_F_REJOIN on an empty log): it
+ * answers nothing until a leader it saw at ballot B with next instance N
+ * announces, still at ballot B, decided >= N - an instance opened after the
+ * rejoin began is chosen without this node.  Then it promises B and trims
+ * everything <= N (decided), durably, and votes again.  The argument is in
+ * docs/durability.md.
+ */
+static void rejoin_join(struct paxos_instance *inst)
+{
+	struct px_acceptor *acc = inst->acc;
+	struct px_ready rd;
+	int err = -ENOMEM;
+
+	px_ready_init(&rd);
+	if (px_ready_record(&rd, PX_REC_PROMISE, inst->rejoin_ballot, 0,
+			    NULL, 0) &&
+	    px_ready_record(&rd, PX_REC_TRIM, 0, inst->rejoin_next, NULL, 0))
+		err = px_acceptor_restore(acc, rd.persist);
+	if (!err)
+		err = px_persist(inst, rd.persist);
+	px_ready_free(&rd);
+	if (err) {
+		pr_err("node %u: rejoin failed (%d): acceptor stays mute\n",
+		       inst->self, err);
+		WRITE_ONCE(inst->state_failed, true);
+		return;
+	}
+	inst->rejoin_floor = acc->promised;
+	smp_store_release(&inst->rejoining, false);
+	pr_info("node %u: rejoined: promised %llu, trim %llu; voting again\n",
+		inst->self, acc->promised, acc->trim);
+	px_proposer_kick(inst);
+}
+
+static void rejoin_observe(struct paxos_instance *inst,
+			   const struct px_msg *m)
+{
+	u64 decided;
+
+	if (m->type != PAXOS_MSG_HEARTBEAT || m->len != 16 || !m->body ||
+	    px_ballot_node(m->ballot) != m->src || m->src == inst->self)
+		return;
+	decided = px_get_be64(m->body);
+	if (!inst->rejoin_seen || m->ballot != inst->rejoin_ballot) {
+		inst->rejoin_seen = true;
+		inst->rejoin_ballot = m->ballot;
+		inst->rejoin_next = max_t(u64, m->instance, 1);
+		return;
+	}
+	if (decided >= inst->rejoin_next)
+		rejoin_join(inst);
 }
 
 static void step_one(struct px_role_thread *t, u64 now,
@@ -367,6 +453,11 @@ static void step_one(struct px_role_thread *t, u64 now,
 
 	switch (t->id) {
 	case PX_ROLE_ACC:
+		if (inst->rejoining) {
+			if (!READ_ONCE(inst->state_failed))
+				rejoin_observe(inst, m);
+			return;
+		}
 		err = px_acceptor_step(inst->acc, m);
 		break;
 	case PX_ROLE_PROP:
@@ -479,6 +570,16 @@ static bool role_has_work(struct px_role_thread *t)
 	       READ_ONCE(t->inst->cmdq.len);
 }
 
+/* Proposer thread: true once, right after the acceptor rejoined. */
+static bool inst_rejoined(struct paxos_instance *inst)
+{
+	if (inst->prop_restored || smp_load_acquire(&inst->rejoining) ||
+	    !inst->rejoin_floor)
+		return false;
+	inst->prop_restored = true;
+	return true;
+}
+
 static int role_thread(void *arg)
 {
 	struct px_role_thread *t = arg;
@@ -497,8 +598,12 @@ static int role_thread(void *arg)
 			step_one(t, now, &qm->m);
 			kvfree(qm);
 		}
-		if (t->id == PX_ROLE_PROP)
+		if (t->id == PX_ROLE_PROP) {
+			if (inst_rejoined(t->inst))
+				px_proposer_restore(t->inst->prop,
+						    t->inst->rejoin_floor);
 			feed_commands(t, now);
+		}
 
 		now = px_now();
 		if (now >= role_deadline(t)) {
