@@ -39,30 +39,77 @@ static const struct genl_multicast_group paxos_mcgrps[] = {
 
 /* ------------------------------------------------------------- policies */
 
+/*
+ * Values are checked by validation functions rather than by policy ranges:
+ * a range violation would be ERANGE with a generic message, where these give
+ * EINVAL and say what the value must be.
+ */
+static int paxos_validate_node_id(const struct nlattr *attr,
+				  struct netlink_ext_ack *extack)
+{
+	u32 id = nla_get_u32(attr);
+
+	if (id < 1 || id >= PAXOS_MAX_NODES) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "node id must be 1..31");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int paxos_validate_mac(const struct nlattr *attr,
+			      struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != ETH_ALEN) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "MAC address must be 6 bytes");
+		return -EINVAL;
+	}
+	if (!is_valid_ether_addr(nla_data(attr))) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "MAC address must be unicast and non-zero");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int paxos_validate_ethertype(const struct nlattr *attr,
+				    struct netlink_ext_ack *extack)
+{
+	if (nla_get_u16(attr) < ETH_P_802_3_MIN) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "ethertype must be at least 0x0600");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int paxos_validate_param(const struct nlattr *attr,
+				struct netlink_ext_ack *extack)
+{
+	if (nla_get_u64(attr) > U32_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "parameter values are at most 2^32-1");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct nla_policy paxos_peer_policy[PAXOS_PEER_A_MAX + 1] = {
-	[PAXOS_PEER_A_ID] = NLA_POLICY_RANGE(NLA_U32, 1, PAXOS_MAX_NODES - 1),
-	[PAXOS_PEER_A_MAC] = NLA_POLICY_ETH_ADDR,
+	[PAXOS_PEER_A_ID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
+						   paxos_validate_node_id),
+	[PAXOS_PEER_A_MAC] = NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+						    paxos_validate_mac),
 };
 
-/* Not const: 6.1's struct nla_policy points to a mutable one. */
-static struct netlink_range_validation paxos_param_range = {
-	.min = 0,
-	.max = U32_MAX,
-};
+#define PAXOS_PARAM_POLICY NLA_POLICY_VALIDATE_FN(NLA_U64, paxos_validate_param)
 
 static const struct nla_policy paxos_params_policy[__PAXOS_PARAM_MAX] = {
-	[PAXOS_PARAM_WINDOW] = NLA_POLICY_FULL_RANGE(NLA_U64,
-						     &paxos_param_range),
-	[PAXOS_PARAM_BATCH_BYTES] = NLA_POLICY_FULL_RANGE(NLA_U64,
-							  &paxos_param_range),
-	[PAXOS_PARAM_BATCH_DELAY_US] =
-		NLA_POLICY_FULL_RANGE(NLA_U64, &paxos_param_range),
-	[PAXOS_PARAM_HEARTBEAT_US] =
-		NLA_POLICY_FULL_RANGE(NLA_U64, &paxos_param_range),
-	[PAXOS_PARAM_ELECTION_US] =
-		NLA_POLICY_FULL_RANGE(NLA_U64, &paxos_param_range),
-	[PAXOS_PARAM_RETRANSMIT_US] =
-		NLA_POLICY_FULL_RANGE(NLA_U64, &paxos_param_range),
+	[PAXOS_PARAM_WINDOW] = PAXOS_PARAM_POLICY,
+	[PAXOS_PARAM_BATCH_BYTES] = PAXOS_PARAM_POLICY,
+	[PAXOS_PARAM_BATCH_DELAY_US] = PAXOS_PARAM_POLICY,
+	[PAXOS_PARAM_HEARTBEAT_US] = PAXOS_PARAM_POLICY,
+	[PAXOS_PARAM_ELECTION_US] = PAXOS_PARAM_POLICY,
+	[PAXOS_PARAM_RETRANSMIT_US] = PAXOS_PARAM_POLICY,
 };
 
 #define PAXOS_READ_ONLY(what) \
@@ -70,7 +117,8 @@ static const struct nla_policy paxos_params_policy[__PAXOS_PARAM_MAX] = {
 
 static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-	[PAXOS_A_NODE_ID] = NLA_POLICY_RANGE(NLA_U32, 1, PAXOS_MAX_NODES - 1),
+	[PAXOS_A_NODE_ID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
+						   paxos_validate_node_id),
 	[PAXOS_A_CLUSTER_ID] = { .type = NLA_U32 },
 	[PAXOS_A_GROUP_ID] = { .type = NLA_U16 },
 	[PAXOS_A_ROLES] = NLA_POLICY_MASK(NLA_U32, PAXOS_ROLE_ALL),
@@ -81,14 +129,12 @@ static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_BALLOT] = PAXOS_READ_ONLY("PAXOS_A_BALLOT"),
 	[PAXOS_A_EVENT] = PAXOS_READ_ONLY("PAXOS_A_EVENT"),
 	[PAXOS_A_KEY] = NLA_POLICY_EXACT_LEN(PAXOS_KEY_LEN),
-	[PAXOS_A_ETHERTYPE] = NLA_POLICY_MIN(NLA_U16, ETH_P_802_3_MIN),
+	[PAXOS_A_ETHERTYPE] = NLA_POLICY_VALIDATE_FN(NLA_U16,
+						     paxos_validate_ethertype),
 	[PAXOS_A_PAD] = { .type = NLA_REJECT },
 	[PAXOS_A_MEMBERS] = PAXOS_READ_ONLY("PAXOS_A_MEMBERS"),
 	[PAXOS_A_ERRNO] = PAXOS_READ_ONLY("PAXOS_A_ERRNO"),
 	[PAXOS_A_MESSAGE] = PAXOS_READ_ONLY("PAXOS_A_MESSAGE"),
-	[PAXOS_A_STATE_PATH] = { .type = NLA_NUL_STRING,
-				 .len = PAXOS_STATE_PATH_MAX - 1 },
-	[PAXOS_A_STATE_FLAGS] = NLA_POLICY_MASK(NLA_U32, PAXOS_STATE_F_REJOIN),
 };
 
 /* A static explanation from instance.c as the extended ack message. */
@@ -276,11 +322,6 @@ static int paxos_parse_peers(const struct nlattr *nest,
 					    "duplicate peer node id");
 			return -EINVAL;
 		}
-		if (!is_valid_ether_addr(nla_data(tb[PAXOS_PEER_A_MAC]))) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[PAXOS_PEER_A_MAC],
-					    "peer MAC must be unicast and non-zero");
-			return -EINVAL;
-		}
 		seen |= BIT(id);
 		uc->peers[n].node_id = id;
 		nla_memcpy(uc->peers[n].mac, tb[PAXOS_PEER_A_MAC], ETH_ALEN);
@@ -333,7 +374,6 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **attrs = info->attrs;
-	struct paxos_up_opts opts = { };
 	struct paxos_instance *inst;
 	struct paxos_config *uc;
 	struct paxos_net *pn;
@@ -344,17 +384,10 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, PAXOS_A_NODE_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, PAXOS_A_PEERS))
 		return -EINVAL;
-	/* The key is copied into the instance; never logged or reported. */
-	if (attrs[PAXOS_A_KEY])
-		opts.key = nla_data(attrs[PAXOS_A_KEY]);
-	if (attrs[PAXOS_A_STATE_PATH])
-		opts.state_path = nla_data(attrs[PAXOS_A_STATE_PATH]);
-	if (attrs[PAXOS_A_STATE_FLAGS])
-		opts.state_flags = nla_get_u32(attrs[PAXOS_A_STATE_FLAGS]);
-	if (opts.state_flags && !opts.state_path) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PAXOS_A_STATE_FLAGS],
-				    "state flags need PAXOS_A_STATE_PATH");
-		return -EINVAL;
+	if (attrs[PAXOS_A_KEY]) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[PAXOS_A_KEY],
+				    "authenticated frames are not supported yet");
+		return -EOPNOTSUPP;
 	}
 	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
 	if (!uc)
@@ -389,7 +422,7 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 		if (err)
 			goto out_put;
 	}
-	err = paxos_instance_up_opts(pn, uc, &opts, &why);
+	err = paxos_instance_up(pn, uc, &why);
 	atomic_inc(&paxos_genl_gen);
 	if (err) {
 		paxos_nl_why(extack, NULL, why);
@@ -558,10 +591,6 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	    nla_put_u32(skb, PAXOS_A_MEMBERS, inst->cfg.members) ||
 	    nla_put_u32(skb, PAXOS_A_LEADER_ID, st->leader_id) ||
 	    nla_put_u64_64bit(skb, PAXOS_A_BALLOT, st->ballot, PAXOS_A_PAD) ||
-	    nla_put_u32(skb, PAXOS_A_STATE_FLAGS,
-			paxos_instance_state_flags(inst)) ||
-	    (inst->state_path &&
-	     nla_put_string(skb, PAXOS_A_STATE_PATH, inst->state_path)) ||
 	    paxos_put_peers(skb, inst, inst->cfg.members))
 		goto cancel;
 	params = nla_nest_start(skb, PAXOS_A_PARAMS);
