@@ -94,6 +94,16 @@ static int paxos_validate_param(const struct nlattr *attr,
 	return 0;
 }
 
+static int paxos_validate_key(const struct nlattr *attr,
+			      struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != PAXOS_KEY_LEN) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "key must be 32 bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct nla_policy paxos_peer_policy[PAXOS_PEER_A_MAX + 1] = {
 	[PAXOS_PEER_A_ID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
 						   paxos_validate_node_id),
@@ -128,7 +138,7 @@ static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_LEADER_ID] = PAXOS_READ_ONLY("PAXOS_A_LEADER_ID"),
 	[PAXOS_A_BALLOT] = PAXOS_READ_ONLY("PAXOS_A_BALLOT"),
 	[PAXOS_A_EVENT] = PAXOS_READ_ONLY("PAXOS_A_EVENT"),
-	[PAXOS_A_KEY] = NLA_POLICY_EXACT_LEN(PAXOS_KEY_LEN),
+	[PAXOS_A_KEY] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, paxos_validate_key),
 	[PAXOS_A_ETHERTYPE] = NLA_POLICY_VALIDATE_FN(NLA_U16,
 						     paxos_validate_ethertype),
 	[PAXOS_A_PAD] = { .type = NLA_REJECT },
