@@ -35,6 +35,12 @@ void bconn_close(struct bconn *c);
 /* One record, one write(2), as /dev/paxos wants; 0 or -errno. */
 int bconn_propose(struct bconn *c, u64 client_id, u64 seq,
 		  const void *data, u32 len);
+/*
+ * The node's struct paxos_status: PAXOS_IOC_STATUS on /dev/paxos, or pxd's
+ * control socket (@target + ".ctl").  0 or -errno.
+ */
+int bconn_status(struct bconn *c, const char *target,
+		 struct paxos_status *st);
 /* Read more; -errno on error, 0 on EOF, else bytes.  Honors O_NONBLOCK. */
 ssize_t bconn_fill(struct bconn *c);
 /* Next whole record already read: 1 and *h, *data set; 0 if none. */

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 
 #include "bench.h"
 
@@ -107,6 +108,39 @@ int bconn_propose(struct bconn *c, u64 client_id, u64 seq,
 		off += w;
 	}
 	return 0;
+}
+
+int bconn_status(struct bconn *c, const char *target,
+		 struct paxos_status *st)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t got = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!c->is_sock)
+		return ioctl(c->fd, PAXOS_IOC_STATUS, st) ? -errno : 0;
+	if (strlen(target) + 4 >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.ctl", target);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = -errno;
+		goto out;
+	}
+	while (got < sizeof(*st)) {
+		n = read(fd, (char *)st + got, sizeof(*st) - got);
+		if (n <= 0) {
+			err = n ? -errno : -EPIPE;
+			goto out;
+		}
+		got += n;
+	}
+out:
+	close(fd);
+	return err;
 }
 
 ssize_t bconn_fill(struct bconn *c)

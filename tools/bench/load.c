@@ -67,6 +67,8 @@ struct result {
 	size_t nlat, cap;
 	u64 bytes, retries, errors;
 	struct bench_cpu cpu0, cpu1;
+	struct paxos_status st0, st1;	/* the target node, start and end */
+	bool have_st;
 	double secs;
 	struct series_pt series[MAX_SERIES];
 	int nseries;
@@ -134,6 +136,23 @@ static void clock_init(struct clock *k)
 	k->next_pt = k->t_start;
 }
 
+static struct bconn *status_conn;	/* loop mode: its connection */
+
+/* The node's counters; any connection to the target will do. */
+static bool take_status(struct paxos_status *st)
+{
+	struct bconn c;
+	bool ok;
+
+	if (status_conn)
+		return !bconn_status(status_conn, cfg.target, st);
+	if (bconn_open(&c, cfg.target))
+		return false;
+	ok = !bconn_status(&c, cfg.target, st);
+	bconn_close(&c);
+	return ok;
+}
+
 /* Take CPU samples at the start, each interval and the end. */
 static void clock_poll(struct clock *k, struct result *r, u64 now)
 {
@@ -145,6 +164,7 @@ static void clock_poll(struct clock *k, struct result *r, u64 now)
 	bench_cpu_sample(&s, cfg.pats, cfg.npats);
 	if (k->next_pt == k->t_start) {
 		r->cpu0 = s;
+		r->have_st = take_status(&r->st0);
 	} else if (r->nseries < MAX_SERIES) {
 		pt = &r->series[r->nseries++];
 		pt->t = (now - k->t_start) / 1e9;
@@ -156,6 +176,8 @@ static void clock_poll(struct clock *k, struct result *r, u64 now)
 	k->last_cmds = r->nlat;
 	if (k->next_pt >= k->t_end) {
 		r->cpu1 = s;
+		if (r->have_st)
+			r->have_st = take_status(&r->st1);
 		r->secs = (now - k->t_start) / 1e9;
 		k->next_pt = ~0ull;
 		return;
@@ -209,6 +231,7 @@ static int run_loop(struct result *r)
 			return 1;
 		}
 	}
+	status_conn = &c;
 	pfd.fd = c.fd;
 	pfd.events = POLLIN;
 	for (;;) {
@@ -265,6 +288,7 @@ static int run_loop(struct result *r)
 			}
 		}
 	}
+	status_conn = NULL;
 	bconn_close(&c);
 	free(cl);
 	free(buf);
@@ -507,6 +531,34 @@ static void print_tag(const char *kv)
 		printf(",\"%.*s\":%s", (int)(eq - kv), kv, eq + 1);
 }
 
+/* What the target node counted during the measurement. */
+static void report_status(struct result *r, u64 n)
+{
+	const struct paxos_status *a = &r->st0, *b = &r->st1;
+	u64 drops = 0;
+	int i;
+
+	if (!r->have_st) {
+		printf("\"node\":null,");
+		return;
+	}
+	for (i = 0; i < __PAXOS_DROP_MAX; i++)
+		drops += b->drops[i] - a->drops[i];
+	printf("\"node\":{\"id\":%u,\"is_leader\":%u,"
+	       "\"leader_changes\":%llu,\"frames_tx_per_cmd\":%.3f,"
+	       "\"frames_rx_per_cmd\":%.3f,\"cmds_per_instance\":%.2f,"
+	       "\"drops\":%llu,\"duplicates\":%llu},",
+	       b->node_id, b->is_leader,
+	       (unsigned long long)(b->leader_changes - a->leader_changes),
+	       n ? (double)(b->frames_tx - a->frames_tx) / n : 0,
+	       n ? (double)(b->frames_rx - a->frames_rx) / n : 0,
+	       b->delivered_index > a->delivered_index ?
+	       (double)(b->delivered_cmds - a->delivered_cmds) /
+	       (b->delivered_index - a->delivered_index) : 0,
+	       (unsigned long long)drops,
+	       (unsigned long long)(b->duplicates - a->duplicates));
+}
+
 static void report(struct result *r)
 {
 	double secs = r->secs > 0 ? r->secs : cfg.duration;
@@ -549,7 +601,7 @@ static void report(struct result *r)
 	       "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,\"mean\":%.1f},"
 	       "\"cpu_us_per_cmd\":{\"system\":%.2f,\"server\":%.2f,"
 	       "\"load\":%.2f},\"cpu_busy_frac\":%.3f,\"retries\":%llu,"
-	       "\"errors\":%llu,\"series\":[",
+	       "\"errors\":%llu,",
 	       secs, (unsigned long long)n, tput, r->bytes / secs,
 	       bench_pct(r->lat, n, 50) / 1e3,
 	       bench_pct(r->lat, n, 90) / 1e3,
@@ -561,6 +613,8 @@ static void report(struct result *r)
 	       (double)busy / (r->cpu1.sys_total_us - r->cpu0.sys_total_us) :
 	       0, (unsigned long long)r->retries,
 	       (unsigned long long)r->errors);
+	report_status(r, n);
+	printf("\"series\":[");
 	for (i = 0; i < (size_t)r->nseries; i++)
 		printf("%s{\"t\":%.2f,\"cmds\":%llu,\"busy_us\":%llu,"
 		       "\"server_us\":%llu}", i ? "," : "", r->series[i].t,

@@ -285,14 +285,33 @@ def tables(env, pp, pts, notes, r):
         p = headline(pts)[be]
         if p:
             c = p["cpu_us_per_cmd"]
+            nd = p.get("node") or {}
             rows.append((be, c["system"], c["server"], c["load"],
-                         p["cpu_busy_frac"]))
+                         p["cpu_busy_frac"], nd.get("cmds_per_instance"),
+                         nd.get("frames_tx_per_cmd")))
     if rows:
-        out.append("CPU time per decided command (us; 64 B, 32 proposers; "
-                   "server = pxd processes or the module's px* threads):")
+        out.append("CPU time per decided command (us) and batching at the "
+                   "leader (64 B, 32 proposers; server = the pxd processes "
+                   "or the module's px* threads):")
         out.append("")
         out.append(md_table(["backend", "whole system", "server", "load",
-                             "busy fraction"], rows))
+                             "busy fraction", "cmds/instance",
+                             "frames sent/cmd"], rows))
+        out.append("")
+    bad = []
+    for p in pts:
+        nd = p.get("node") or {}
+        if nd.get("leader_changes") or p.get("retries"):
+            bad.append("%s/%s %s size %d conc %d: %s leader change(s), "
+                       "%d retries" % (
+                           p["label"], p["mode"], p.get("sweep", ""),
+                           p["size"], p["conc"],
+                           nd.get("leader_changes", "?"), p["retries"]))
+    if bad:
+        out.append("Points disturbed by a leader change or command retries "
+                   "(latency tails include a 5 s retry or an election):")
+        out.append("")
+        out += ["- " + b for b in bad]
         out.append("")
     libs = [p for p in pts if p.get("mode") in ("lib", "uring")]
     if libs:
