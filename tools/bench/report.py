@@ -281,8 +281,10 @@ def tables(env, pp, pts, notes, r):
             out.append(md_table([key] + hdr, rows))
             out.append("")
     rows = []
+    hl = headline(pts)
+    ref = hl["kernel"] or hl["pxd-udp"] or hl["pxd-raw"]
     for be in BACKENDS:
-        p = headline(pts)[be]
+        p = hl[be]
         if p:
             c = p["cpu_us_per_cmd"]
             nd = p.get("node") or {}
@@ -291,8 +293,8 @@ def tables(env, pp, pts, notes, r):
                          nd.get("frames_tx_per_cmd")))
     if rows:
         out.append("CPU time per decided command (us) and batching at the "
-                   "leader (64 B, 32 proposers; server = the pxd processes "
-                   "or the module's px* threads):")
+                   "leader (64 B, %d proposers; server = the pxd processes "
+                   "or the module's px* threads):" % ref["conc"])
         out.append("")
         out.append(md_table(["backend", "whole system", "server", "load",
                              "busy fraction", "cmds/instance",
