@@ -13,9 +13,10 @@
 #                                 and passes iff that run failed as it must
 #
 # The last line of output is always "N passed, N failed" (test cases, from
-# kunit.py's parsed results; skipped cases are not counted; a build error or
-# a run that produced no results counts as one failure).  The exit status
-# is 0 only if nothing failed and at least one case passed.
+# kunit.py's parsed results; skipped cases are not counted; a build error, a
+# run that produced no results, or a kernel warning/BUG/lockdep report in
+# the kernel's log counts as one failure).  The exit status is 0 only if
+# nothing failed and at least one case passed.
 #
 # Environment: KPAXOS_CACHE (default ~/.cache/kpaxos), KUNIT_JOBS (default
 # 2), KPAXOS_LINUX_TARBALL (default /usr/src/linux-source-6.1.tar.xz).
@@ -30,11 +31,15 @@ repo=$(cd "$here/.." && pwd)
 build=$KPAXOS_CACHE/kunit-build
 jobs=${KUNIT_JOBS:-2}
 glob='kpaxos_*'
+KERNEL_BAD_RE='WARNING:|BUG:|Oops|general protection|Kernel panic'
+KERNEL_BAD_RE+='|possible circular locking|INFO: .*lock|KASAN|UBSAN:'
+KERNEL_BAD_RE+='|refcount_t:|list_add corruption|list_del corruption'
+KERNEL_BAD_RE+='|Call Trace'
 kargs=()
 
 usage()
 {
-	sed -n '4,21s/^# \{0,1\}//p' "$0"
+	sed -n '4,22s/^# \{0,1\}//p' "$0"
 }
 
 # Print the summary line and exit accordingly.
@@ -109,6 +114,8 @@ exec 9>"$KPAXOS_CACHE/kunit-build.lock"
 flock 9
 
 tree_log "kunit: tree $TREE, build $build"
+stamp=$KPAXOS_CACHE/kunit-run.stamp
+touch "$stamp"
 # kunit.py's output minus known noise: the UML link's executable-stack
 # warnings and stty complaining when stdin is not a terminal.
 python3 "$TREE/tools/testing/kunit/kunit.py" run --arch=um \
@@ -151,6 +158,16 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	tree_log "kunit.py exited $rc without a failed case" \
 		"(build error, crash or timeout): counted as a failure"
 	failed=1
+fi
+# A kernel warning, BUG or lockdep report during the run fails it even if
+# every expectation held.  (test.log is only rewritten when a kernel ran.)
+if [ "$build/test.log" -nt "$stamp" ]; then
+	reports=$(grep -E "$KERNEL_BAD_RE" "$build/test.log" | head -n 20)
+	if [ -n "$reports" ]; then
+		tree_log "kernel reports in $build/test.log:"
+		printf '%s\n' "$reports" | sed 's/^/  | /' >&2
+		failed=$((failed + 1))
+	fi
 fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
 	tree_log "no test case ran"
