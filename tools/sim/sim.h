@@ -68,7 +68,7 @@ static inline u64 sim_rand(struct sim_rng *r)
 /* Uniform in [0, n); n > 0. */
 static inline u64 sim_below(struct sim_rng *r, u64 n)
 {
-	return (u64)(((unsigned __int128)sim_rand(r) * n) >> 64);
+	return (u64)(((__uint128_t)sim_rand(r) * n) >> 64);
 }
 
 /* Uniform in [lo, hi]. */
