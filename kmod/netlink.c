@@ -40,12 +40,15 @@ static const struct genl_multicast_group paxos_mcgrps[] = {
 /* ------------------------------------------------------------- policies */
 
 /*
- * Values are checked by validation functions rather than by policy ranges:
- * a range violation would be ERANGE with a generic message, where these give
- * EINVAL and say what the value must be.
+ * Values are checked by code rather than by policy ranges: a range
+ * violation would be ERANGE with a generic message, where these give EINVAL
+ * and say what the value must be.  Binary attributes use validation
+ * functions; integer ones are checked where they are used (6.1's policy
+ * dump, which an extended ack may include, cannot describe a validation
+ * function of an integer attribute).
  */
-static int paxos_validate_node_id(const struct nlattr *attr,
-				  struct netlink_ext_ack *extack)
+static int paxos_check_node_id(const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
 {
 	u32 id = nla_get_u32(attr);
 
@@ -72,8 +75,8 @@ static int paxos_validate_mac(const struct nlattr *attr,
 	return 0;
 }
 
-static int paxos_validate_ethertype(const struct nlattr *attr,
-				    struct netlink_ext_ack *extack)
+static int paxos_check_ethertype(const struct nlattr *attr,
+				 struct netlink_ext_ack *extack)
 {
 	if (nla_get_u16(attr) < ETH_P_802_3_MIN) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -83,8 +86,8 @@ static int paxos_validate_ethertype(const struct nlattr *attr,
 	return 0;
 }
 
-static int paxos_validate_param(const struct nlattr *attr,
-				struct netlink_ext_ack *extack)
+static int paxos_check_param(const struct nlattr *attr,
+			     struct netlink_ext_ack *extack)
 {
 	if (nla_get_u64(attr) > U32_MAX) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -105,21 +108,18 @@ static int paxos_validate_key(const struct nlattr *attr,
 }
 
 static const struct nla_policy paxos_peer_policy[PAXOS_PEER_A_MAX + 1] = {
-	[PAXOS_PEER_A_ID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
-						   paxos_validate_node_id),
+	[PAXOS_PEER_A_ID] = { .type = NLA_U32 },
 	[PAXOS_PEER_A_MAC] = NLA_POLICY_VALIDATE_FN(NLA_BINARY,
 						    paxos_validate_mac),
 };
 
-#define PAXOS_PARAM_POLICY NLA_POLICY_VALIDATE_FN(NLA_U64, paxos_validate_param)
-
 static const struct nla_policy paxos_params_policy[__PAXOS_PARAM_MAX] = {
-	[PAXOS_PARAM_WINDOW] = PAXOS_PARAM_POLICY,
-	[PAXOS_PARAM_BATCH_BYTES] = PAXOS_PARAM_POLICY,
-	[PAXOS_PARAM_BATCH_DELAY_US] = PAXOS_PARAM_POLICY,
-	[PAXOS_PARAM_HEARTBEAT_US] = PAXOS_PARAM_POLICY,
-	[PAXOS_PARAM_ELECTION_US] = PAXOS_PARAM_POLICY,
-	[PAXOS_PARAM_RETRANSMIT_US] = PAXOS_PARAM_POLICY,
+	[PAXOS_PARAM_WINDOW] = { .type = NLA_U64 },
+	[PAXOS_PARAM_BATCH_BYTES] = { .type = NLA_U64 },
+	[PAXOS_PARAM_BATCH_DELAY_US] = { .type = NLA_U64 },
+	[PAXOS_PARAM_HEARTBEAT_US] = { .type = NLA_U64 },
+	[PAXOS_PARAM_ELECTION_US] = { .type = NLA_U64 },
+	[PAXOS_PARAM_RETRANSMIT_US] = { .type = NLA_U64 },
 };
 
 #define PAXOS_READ_ONLY(what) \
@@ -127,8 +127,7 @@ static const struct nla_policy paxos_params_policy[__PAXOS_PARAM_MAX] = {
 
 static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-	[PAXOS_A_NODE_ID] = NLA_POLICY_VALIDATE_FN(NLA_U32,
-						   paxos_validate_node_id),
+	[PAXOS_A_NODE_ID] = { .type = NLA_U32 },
 	[PAXOS_A_CLUSTER_ID] = { .type = NLA_U32 },
 	[PAXOS_A_GROUP_ID] = { .type = NLA_U16 },
 	[PAXOS_A_ROLES] = NLA_POLICY_MASK(NLA_U32, PAXOS_ROLE_ALL),
@@ -139,13 +138,21 @@ static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_BALLOT] = PAXOS_READ_ONLY("PAXOS_A_BALLOT"),
 	[PAXOS_A_EVENT] = PAXOS_READ_ONLY("PAXOS_A_EVENT"),
 	[PAXOS_A_KEY] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, paxos_validate_key),
-	[PAXOS_A_ETHERTYPE] = NLA_POLICY_VALIDATE_FN(NLA_U16,
-						     paxos_validate_ethertype),
+	[PAXOS_A_ETHERTYPE] = { .type = NLA_U16 },
 	[PAXOS_A_PAD] = { .type = NLA_REJECT },
 	[PAXOS_A_MEMBERS] = PAXOS_READ_ONLY("PAXOS_A_MEMBERS"),
 	[PAXOS_A_ERRNO] = PAXOS_READ_ONLY("PAXOS_A_ERRNO"),
 	[PAXOS_A_MESSAGE] = PAXOS_READ_ONLY("PAXOS_A_MESSAGE"),
 };
+
+/* A required attribute: report it missing, with a message. */
+#define PAXOS_REQUIRE(info, attr, msg) ({				\
+	bool __miss = GENL_REQ_ATTR_CHECK(info, attr);			\
+									\
+	if (__miss)							\
+		NL_SET_ERR_MSG((info)->extack, msg);			\
+	__miss;								\
+})
 
 /* A static explanation from instance.c as the extended ack message. */
 static void paxos_nl_why(struct netlink_ext_ack *extack,
@@ -326,6 +333,9 @@ static int paxos_parse_peers(const struct nlattr *nest,
 			NL_SET_ERR_MSG(extack, "peer without PAXOS_PEER_A_MAC");
 			return -EINVAL;
 		}
+		err = paxos_check_node_id(tb[PAXOS_PEER_A_ID], extack);
+		if (err)
+			return err;
 		id = nla_get_u32(tb[PAXOS_PEER_A_ID]);
 		if (seen & BIT(id)) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[PAXOS_PEER_A_ID],
@@ -365,19 +375,24 @@ static int paxos_set_params(struct paxos_net *pn, const struct nlattr *nest,
 	for (key = 1; key < __PAXOS_PARAM_MAX; key++) {
 		if (!tb[key])
 			continue;
+		err = paxos_check_param(tb[key], extack);
+		if (err)
+			goto undo;
 		err = paxos_param_get(pn, key, &old[key]);
 		if (!err)
 			err = paxos_param_set(pn, key, nla_get_u64(tb[key]),
 					      &why);
 		if (err) {
 			paxos_nl_why(extack, tb[key], why);
-			for (k = 1; k < key; k++)
-				if (tb[k])
-					paxos_param_set(pn, k, old[k], &why);
-			return err;
+			goto undo;
 		}
 	}
 	return 0;
+undo:
+	for (k = 1; k < key; k++)
+		if (tb[k])
+			paxos_param_set(pn, k, old[k], &why);
+	return err;
 }
 
 static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
@@ -390,10 +405,18 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 	const char *why = NULL;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, PAXOS_A_IFNAME) ||
-	    GENL_REQ_ATTR_CHECK(info, PAXOS_A_NODE_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, PAXOS_A_PEERS))
+	if (PAXOS_REQUIRE(info, PAXOS_A_IFNAME,
+			  "missing PAXOS_A_IFNAME: the interface to use") ||
+	    PAXOS_REQUIRE(info, PAXOS_A_NODE_ID,
+			  "missing PAXOS_A_NODE_ID: this node's id") ||
+	    PAXOS_REQUIRE(info, PAXOS_A_PEERS,
+			  "missing PAXOS_A_PEERS: every member with its MAC"))
 		return -EINVAL;
+	err = paxos_check_node_id(attrs[PAXOS_A_NODE_ID], extack);
+	if (!err && attrs[PAXOS_A_ETHERTYPE])
+		err = paxos_check_ethertype(attrs[PAXOS_A_ETHERTYPE], extack);
+	if (err)
+		return err;
 	if (attrs[PAXOS_A_KEY]) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[PAXOS_A_KEY],
 				    "authenticated frames are not supported yet");
@@ -500,7 +523,8 @@ static int paxos_nl_set_peers(struct sk_buff *skb, struct genl_info *info)
 	u32 members = 0, i;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, PAXOS_A_PEERS))
+	if (PAXOS_REQUIRE(info, PAXOS_A_PEERS,
+			  "missing PAXOS_A_PEERS: every member with its MAC"))
 		return -EINVAL;
 	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
 	if (!uc)
@@ -557,7 +581,8 @@ static int paxos_nl_set_params(struct sk_buff *skb, struct genl_info *info)
 	struct paxos_net *pn;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, PAXOS_A_PARAMS))
+	if (PAXOS_REQUIRE(info, PAXOS_A_PARAMS,
+			  "missing PAXOS_A_PARAMS: the parameters to set"))
 		return -EINVAL;
 	pn = paxos_nl_net(info);
 	if (!pn)
