@@ -32,11 +32,12 @@ static const struct {
 	{ "down", cmd_down, "down",
 	  "Destroy this namespace's instance.  Readers of /dev/paxos get\n"
 	  "ENOTCONN; nothing is kept (the acceptor state is in memory)." },
-	{ "status", cmd_status, "status [--json]",
+	{ "status", cmd_status, "status [--json] [--ioctl]",
 	  "Show the instance: configuration, leader, ballot, log indexes,\n"
 	  "counters, drops by reason, peers and parameters.  --json prints\n"
 	  "one JSON object for scripts.  Uses netlink; falls back to the\n"
-	  "status ioctl on /dev/paxos when the netlink family is absent.\n"
+	  "status ioctl on /dev/paxos when the netlink family is absent\n"
+	  "(--ioctl: use only the ioctl; no configuration details then).\n"
 	  "\"paxosctl\" alone is \"paxosctl status\"." },
 	{ "set", cmd_set, "set KEY=VALUE...",
 	  "Set protocol parameters; they take effect at the next up (while an\n"

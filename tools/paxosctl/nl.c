@@ -31,6 +31,7 @@ struct pxc_nl {
 	bool done;
 	char extack[256];	/* message from the kernel */
 	char where[96];		/* which option it was about */
+	char valid[64];		/* what the policy accepts, if told */
 	struct nl_msg *sent;	/* request, to map attribute offsets */
 	/* dump / event parsing */
 	struct pxc_node *node;
@@ -106,6 +107,52 @@ static void locate(struct pxc_nl *nl, uint32_t off)
 	}
 }
 
+/* The kernel's policy for a rejected attribute: say what it accepts. */
+static void describe_policy(struct pxc_nl *nl, struct nlattr *pol)
+{
+	struct nlattr *a;
+	uint64_t min = 0, max = 0, mask = 0;
+	bool has_min = false, has_max = false, has_mask = false;
+	int rem;
+
+	nla_for_each_nested(a, pol, rem) {
+		switch (nla_type(a)) {
+		case NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
+			min = nla_get_u64(a);
+			has_min = true;
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
+			max = nla_get_u64(a);
+			has_max = true;
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_LENGTH:
+			min = nla_get_u32(a);
+			has_min = true;
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_LENGTH:
+			max = nla_get_u32(a);
+			has_max = true;
+			break;
+		case NL_POLICY_TYPE_ATTR_MASK:
+			mask = nla_get_u64(a);
+			has_mask = true;
+			break;
+		}
+	}
+	if (has_mask)
+		snprintf(nl->valid, sizeof(nl->valid), "bits in 0x%llx",
+			 (unsigned long long)mask);
+	else if (has_min && has_max)
+		snprintf(nl->valid, sizeof(nl->valid), "%llu..%llu",
+			 (unsigned long long)min, (unsigned long long)max);
+	else if (has_min)
+		snprintf(nl->valid, sizeof(nl->valid), "at least %llu",
+			 (unsigned long long)min);
+	else if (has_max)
+		snprintf(nl->valid, sizeof(nl->valid), "at most %llu",
+			 (unsigned long long)max);
+}
+
 static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 {
 	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
@@ -134,6 +181,9 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 		case NLMSGERR_ATTR_OFFS:
 			if (nl->sent)
 				locate(nl, nla_get_u32(a));
+			break;
+		case NLMSGERR_ATTR_POLICY:
+			describe_policy(nl, a);
 			break;
 		case NLMSGERR_ATTR_MISS_TYPE:
 			snprintf(nl->where, sizeof(nl->where),
@@ -229,6 +279,7 @@ static int transact(struct pxc_nl *nl, struct nl_msg *msg,
 	nl->done = false;
 	nl->extack[0] = 0;
 	nl->where[0] = 0;
+	nl->valid[0] = 0;
 	nl->sent = msg;
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, nl);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, nl);
@@ -266,6 +317,8 @@ static int report(struct pxc_nl *nl, const char *what, int err,
 		pxc_err(what, "%s: %s", nl->where, strerror(-err));
 	else
 		pxc_err(what, "%s%s", strerror(-err), hint ? hint : "");
+	if (nl->valid[0])
+		fprintf(stderr, "%s: %s: valid: %s\n", prog, what, nl->valid);
 	if (err == -EPERM)
 		fprintf(stderr, "%s: changing kpaxos needs CAP_NET_ADMIN "
 			"(run as root)\n", prog);

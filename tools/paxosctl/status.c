@@ -179,19 +179,23 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "ioctl", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pxc_node node;
 	struct pxc_nl *nl;
-	bool json = false;
+	bool json = false, ioctl_only = false;
 	int c, ret;
 
 	optind = 0;	/* GNU: rescan from scratch */
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jih", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'i':
+			ioctl_only = true;
 			break;
 		case 'h':
 			return pxc_help("status"), PXC_OK;
@@ -202,7 +206,7 @@ int cmd_status(int argc, char **argv)
 	if (optind != argc)
 		return pxc_usage("status");
 
-	ret = pxc_nl_open(&nl, true);
+	ret = ioctl_only ? -ENOENT : pxc_nl_open(&nl, true);
 	if (!ret) {
 		ret = pxc_nl_status(nl, &node);
 		pxc_nl_close(nl);
