@@ -143,6 +143,9 @@ static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_MEMBERS] = PAXOS_READ_ONLY("PAXOS_A_MEMBERS"),
 	[PAXOS_A_ERRNO] = PAXOS_READ_ONLY("PAXOS_A_ERRNO"),
 	[PAXOS_A_MESSAGE] = PAXOS_READ_ONLY("PAXOS_A_MESSAGE"),
+	[PAXOS_A_STATE_PATH] = { .type = NLA_NUL_STRING,
+				 .len = PAXOS_STATE_PATH_MAX - 1 },
+	[PAXOS_A_STATE_FLAGS] = NLA_POLICY_MASK(NLA_U32, PAXOS_STATE_F_REJOIN),
 };
 
 /* A required attribute: report it missing, with a message. */
@@ -399,6 +402,7 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **attrs = info->attrs;
+	struct paxos_up_opts opts = { };
 	struct paxos_instance *inst;
 	struct paxos_config *uc;
 	struct paxos_net *pn;
@@ -417,10 +421,17 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 		err = paxos_check_ethertype(attrs[PAXOS_A_ETHERTYPE], extack);
 	if (err)
 		return err;
-	if (attrs[PAXOS_A_KEY]) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PAXOS_A_KEY],
-				    "authenticated frames are not supported yet");
-		return -EOPNOTSUPP;
+	/* The key is copied into the instance; never logged or reported. */
+	if (attrs[PAXOS_A_KEY])
+		opts.key = nla_data(attrs[PAXOS_A_KEY]);
+	if (attrs[PAXOS_A_STATE_PATH])
+		opts.state_path = nla_data(attrs[PAXOS_A_STATE_PATH]);
+	if (attrs[PAXOS_A_STATE_FLAGS])
+		opts.state_flags = nla_get_u32(attrs[PAXOS_A_STATE_FLAGS]);
+	if (opts.state_flags && !opts.state_path) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[PAXOS_A_STATE_FLAGS],
+				    "state flags need PAXOS_A_STATE_PATH");
+		return -EINVAL;
 	}
 	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
 	if (!uc)
@@ -455,7 +466,7 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 		if (err)
 			goto out_put;
 	}
-	err = paxos_instance_up(pn, uc, &why);
+	err = paxos_instance_up_opts(pn, uc, &opts, &why);
 	atomic_inc(&paxos_genl_gen);
 	if (err) {
 		paxos_nl_why(extack, NULL, why);
@@ -626,6 +637,10 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	    nla_put_u32(skb, PAXOS_A_MEMBERS, inst->cfg.members) ||
 	    nla_put_u32(skb, PAXOS_A_LEADER_ID, st->leader_id) ||
 	    nla_put_u64_64bit(skb, PAXOS_A_BALLOT, st->ballot, PAXOS_A_PAD) ||
+	    nla_put_u32(skb, PAXOS_A_STATE_FLAGS,
+			paxos_instance_state_flags(inst)) ||
+	    (inst->state_path &&
+	     nla_put_string(skb, PAXOS_A_STATE_PATH, inst->state_path)) ||
 	    paxos_put_peers(skb, inst, inst->cfg.members))
 		goto cancel;
 	params = nla_nest_start(skb, PAXOS_A_PARAMS);

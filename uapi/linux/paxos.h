@@ -318,8 +318,9 @@ struct paxos_config {
  *   ERROR:          PAXOS_A_ERRNO (positive errno), PAXOS_A_MESSAGE
  *
  * u64 attributes are 64-bit aligned with PAXOS_A_PAD where needed (inside
- * PAXOS_A_PARAMS the pad attribute is type 0).  PAXOS_A_KEY is reserved for
- * authenticated frames and rejected (EOPNOTSUPP) until they exist.
+ * PAXOS_A_PARAMS the pad attribute is type 0).  PAXOS_A_KEY,
+ * PAXOS_A_STATE_PATH and PAXOS_A_STATE_FLAGS: see "Durability and
+ * authentication" below.
  * ------------------------------------------------------------------------
  */
 #define PAXOS_GENL_NAME		"paxos"
@@ -357,9 +358,42 @@ enum paxos_attr {
 	PAXOS_A_MEMBERS,	/* u32 bitmap, bit n = node n; reported only */
 	PAXOS_A_ERRNO,		/* u32 positive errno, in error events */
 	PAXOS_A_MESSAGE,	/* string, in error events */
+	PAXOS_A_STATE_PATH,	/* string: durable acceptor state file */
+	PAXOS_A_STATE_FLAGS,	/* u32 PAXOS_STATE_F_* */
 	__PAXOS_A_MAX
 };
 #define PAXOS_A_MAX (__PAXOS_A_MAX - 1)
+
+/*
+ * Durability and authentication (docs/durability.md).
+ *
+ * PAXOS_CMD_UP takes, optionally:
+ *   PAXOS_A_STATE_PATH    string, < PAXOS_STATE_PATH_MAX: the acceptor's
+ *                         state log (created if missing).  Without it the
+ *                         acceptor keeps its state in memory only, which
+ *                         is NOT safe across crashes or restarts.
+ *   PAXOS_A_STATE_FLAGS   u32: PAXOS_STATE_F_REJOIN only
+ *   PAXOS_A_KEY           binary[PAXOS_KEY_LEN]: cluster key; every frame
+ *                         is then authenticated (PAXOS_F_AUTH) and frames
+ *                         without a valid tag are dropped (BAD_AUTH).
+ *                         The key is never reported, logged or dumped.
+ * PAXOS_CMD_GET_STATUS reports PAXOS_A_STATE_FLAGS (the bits below) and
+ * PAXOS_A_STATE_PATH when set.
+ */
+#define PAXOS_STATE_PATH_MAX	256
+
+enum paxos_state_flags {
+	/* request: this node may have voted before and lost its state */
+	PAXOS_STATE_F_REJOIN = 1 << 0,
+	/* reported: acceptor state is on disk (else: in memory, unsafe) */
+	PAXOS_STATE_F_DURABLE = 1 << 1,
+	/* reported: lost state, not voting until the rejoin rule holds */
+	PAXOS_STATE_F_REJOINING = 1 << 2,
+	/* reported: frames are authenticated with a cluster key */
+	PAXOS_STATE_F_AUTH = 1 << 3,
+	/* reported: a state write failed; the acceptor no longer answers */
+	PAXOS_STATE_F_FAILED = 1 << 4,
+};
 
 enum paxos_peer_attr {
 	PAXOS_PEER_A_UNSPEC,
