@@ -211,8 +211,12 @@ static int instance_open_state(struct paxos_instance *inst,
 	bool fresh = false;
 	int err;
 
-	if (!opts || !opts->state_path)
+	if (!opts || !opts->state_path) {
+		if (inst->acc)
+			pr_notice("node %u: acceptor state in memory only: not safe across crashes or restarts\n",
+				  uc->node_id);
 		return 0;
+	}
 	if (!inst->acc) {
 		*why = "a state path needs the acceptor role";
 		return -EINVAL;

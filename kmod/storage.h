@@ -35,20 +35,24 @@ struct px_record;
 #define PX_STORAGE_REC_HDR_LEN	8
 #define PX_STORAGE_BODY_HDR_LEN	24
 
-struct px_storage {
-	struct file *file;
-	loff_t end;		/* end of the last good record */
-	bool failed;		/* a write or fsync failed: never send again */
-	/* counters, for debugging and tests */
-	u64 replayed;		/* records replayed at open */
-	u64 torn_bytes;		/* garbage cut off the tail at open */
-	u64 records, batches, syncs, bytes;
-};
-
 struct px_storage_id {
 	u32 node_id;
 	u32 cluster_id;
 	u16 group_id;
+};
+
+struct px_storage {
+	struct file *file;
+	struct file *file_new;	/* PATH.new, empty between compactions */
+	char *path, *path_new;	/* PATH and PATH.new (compaction) */
+	struct px_storage_id id;
+	loff_t end;		/* end of the last good record */
+	loff_t next_compact;	/* compact when end passes this */
+	bool failed;		/* a write or fsync failed: never send again */
+	/* counters, for debugging and tests */
+	u64 replayed;		/* records replayed at open */
+	u64 torn_bytes;		/* garbage cut off the tail at open */
+	u64 records, batches, syncs, bytes, compactions;
 };
 
 /*
@@ -66,6 +70,13 @@ int px_storage_open(struct px_storage **out, const char *path,
  * caller must then never send what the records covered).
  */
 int px_storage_append(struct px_storage *st, const struct px_record *rec);
+/*
+ * After a successful append: rewrite the log as @acc's live state if it
+ * grew past the state_compact_bytes module parameter.  0, or -errno with
+ * the log marked failed.
+ */
+int px_storage_maybe_compact(struct px_storage *st,
+			     const struct px_acceptor *acc);
 void px_storage_close(struct px_storage *st);
 
 #endif /* KPAXOS_STORAGE_H */

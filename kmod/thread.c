@@ -286,6 +286,8 @@ static int px_persist(struct paxos_instance *inst,
 	if (!inst->store)
 		return 0;
 	err = px_storage_append(inst->store, rec);
+	if (!err)
+		err = px_storage_maybe_compact(inst->store, inst->acc);
 	if (err)
 		WRITE_ONCE(inst->state_failed, true);
 	return err;

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# kpaxos-timeout: 600
 #
 # Authenticated frames (PAXOS_A_KEY, docs/durability.md): three nodes share
 # a cluster key; a fourth namespace on the same bridge plays a stranger who
