@@ -352,7 +352,7 @@ sweeps() {
 		sweep size || break
 		at $ALL $s 16 --tag sweep=size
 	done
-	for c in 1 4 16 64; do
+	for c in 1 4 16 64 256; do
 		sweep conc || break
 		at $ALL 64 $c --tag sweep=conc
 	done
@@ -365,11 +365,11 @@ sweeps() {
 	done
 	for b in 28 256 4096 65536; do
 		sweep batch || break
-		at kernel,pxd-udp 64 32 --param batch_bytes=$b --tag sweep=batch
+		at kernel,pxd-udp 64 256 --param batch_bytes=$b --tag sweep=batch
 	done
 	for w in 1 8 64; do
 		sweep window || break
-		at kernel,pxd-udp 64 32 --param window=$w --tag sweep=window
+		at kernel,pxd-udp 64 256 --param window=$w --tag sweep=window
 	done
 }
 

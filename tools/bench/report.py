@@ -197,7 +197,14 @@ def md_table(header, rows):
     return "\n".join(out)
 
 
+def disturbed(p):
+    nd = p.get("node") or {}
+    return bool(nd.get("leader_changes") or p.get("retries"))
+
+
 def sweep_rows(pts, sweep, key, fields):
+    """One row per value of @key; a '*' marks a point disturbed by a leader
+    change or retries."""
     vals = sorted({p[key] for p in pts if p.get("sweep") == sweep and
                    p.get("mode") == "loop"})
     rows = []
@@ -205,8 +212,11 @@ def sweep_rows(pts, sweep, key, fields):
         row = [str(v)]
         for be in BACKENDS:
             p = find(pts, be, sweep, **{key: v})
-            for f in fields:
-                row.append(f(p) if p else None)
+            for i, f in enumerate(fields):
+                c = f(p) if p else None
+                if i == 0 and p and disturbed(p):
+                    c = fmt(c) + "*"
+                row.append(c)
         rows.append(row)
     return rows
 
@@ -276,7 +286,9 @@ def tables(env, pp, pts, notes, r):
                           [lambda p: p["cmds_per_s"],
                            lambda p: p["lat_us"]["p50"]])
         if rows:
-            out.append("%s, 64 B, 32 proposers:" % title)
+            conc = [p["conc"] for p in pts if p.get("sweep") == sweep]
+            out.append("%s, 64 B, %s proposers:" % (
+                title, conc[0] if conc else "?"))
             out.append("")
             out.append(md_table([key] + hdr, rows))
             out.append("")
@@ -311,7 +323,8 @@ def tables(env, pp, pts, notes, r):
                            nd.get("leader_changes", "?"), p["retries"]))
     if bad:
         out.append("Points disturbed by a leader change or command retries "
-                   "(latency tails include a 5 s retry or an election):")
+                   "(marked * above; their tails include an election or a "
+                   "5 s retry):")
         out.append("")
         out += ["- " + b for b in bad]
         out.append("")
