@@ -370,7 +370,9 @@ int px_storage_maybe_compact(struct px_storage *st,
 	if (!err)
 		err = vfs_fsync(f, 0);
 	if (err) {
-		empty_new(f);
+		/* A failed fsync may still leave a complete image behind. */
+		if (empty_new(f))
+			goto fail;
 		goto skip;
 	}
 	/* 2. the same live state in PATH; 3. PATH.new emptied */
@@ -382,14 +384,9 @@ int px_storage_maybe_compact(struct px_storage *st,
 		err = vfs_fsync(st->file, 0);
 	if (!err)
 		err = empty_new(f);
+	if (err)
+		goto fail;
 	kvfree(buf);
-	if (err) {
-		/* PATH is unknown, PATH.new may be stale: stop for good. */
-		st->failed = true;
-		pr_err("%s: compaction failed (%d): acceptor stops answering\n",
-		       st->path, err);
-		return err;
-	}
 	pr_info("%s: compacted %lld -> %lld bytes\n", st->path,
 		(long long)st->end, (long long)pos);
 	st->end = pos;
@@ -402,6 +399,13 @@ skip:
 	pr_warn("%s: cannot write %s (%d): compaction postponed\n", st->path,
 		st->path_new, err);
 	return 0;
+fail:
+	kvfree(buf);
+	/* PATH is unknown, PATH.new may be stale: stop for good. */
+	st->failed = true;
+	pr_err("%s: compaction failed (%d): acceptor stops answering\n",
+	       st->path, err);
+	return err;
 }
 
 int px_storage_open(struct px_storage **out, const char *path,
