@@ -95,26 +95,33 @@ enum kpaxos_open_flags {
 
 /*
  * Options for kpaxos_open(); a zeroed struct (or NULL) means defaults.
+ *
+ * @device:       default "/dev/paxos"
+ * @fd:           > 0: use this open descriptor instead of opening @device
+ *                (the handle owns it)
+ * @flags:        enum kpaxos_open_flags
+ * @start_index:  first instance to apply; 0: the next one decided after open
+ * @retry_ms:     rewrite an unapplied command after this long (default 1000,
+ *                or twice the smoothed latency if that is longer; doubled
+ *                per retry up to 8x)
+ * @timeout_ms:   give up with -ETIMEDOUT (0: never)
+ * @max_inflight: asynchronous proposals pending at once; more block
+ *                (default 65536)
+ * @ring_entries: io_uring size (default 1024)
+ * @window:       asynchronous proposals inside the kernel at once (written,
+ *                not applied yet); the others wait in the library and are
+ *                numbered when they go in (default 256)
  */
 struct kpaxos_opts {
-	const char *device;	/* default "/dev/paxos" */
-	int fd;			/* >0: use this open descriptor instead of
-				 * opening @device (the handle owns it) */
-	uint32_t flags;		/* enum kpaxos_open_flags */
-	uint64_t start_index;	/* first instance to apply; 0: the next one
-				 * decided after open */
-	uint32_t retry_ms;	/* rewrite an unapplied command after this
-				 * long (default 1000, or twice the smoothed
-				 * latency if that is longer; doubled per
-				 * retry up to 8x) */
-	uint32_t timeout_ms;	/* give up with -ETIMEDOUT (0: never) */
-	uint32_t max_inflight;	/* async proposals pending at once; more
-				 * block (default 65536) */
-	uint32_t ring_entries;	/* io_uring size (default 1024) */
-	uint32_t window;	/* async proposals inside the kernel at once
-				 * (written, not applied yet); the others wait
-				 * in the library and are numbered when they
-				 * go in (default 256) */
+	const char *device;
+	int fd;
+	uint32_t flags;
+	uint64_t start_index;
+	uint32_t retry_ms;
+	uint32_t timeout_ms;
+	uint32_t max_inflight;
+	uint32_t ring_entries;
+	uint32_t window;
 };
 
 /* Information about the command being applied. */
@@ -172,8 +179,10 @@ ssize_t kpaxos_propose(struct kpaxos *h, const void *cmd, size_t len,
 
 /* kpaxos_propose_async() flags */
 enum kpaxos_async_flags {
-	/* More proposals follow: queue this one, submit with the next call
-	 * without this flag or with kpaxos_flush(). */
+	/*
+	 * More proposals follow: queue this one, submit with the next call
+	 * without this flag or with kpaxos_flush().
+	 */
 	KPAXOS_ASYNC_MORE = 1 << 0,
 	/* Return -EAGAIN instead of blocking when max_inflight are pending. */
 	KPAXOS_ASYNC_NONBLOCK = 1 << 1,

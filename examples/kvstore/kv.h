@@ -47,6 +47,8 @@ enum kv_status {
 	KV_ERROR,		/* server: errno in the value (decimal) */
 };
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define KV_CMD_HDR	16
 #define KV_RES_HDR	8
 #define KV_MAX_MSG	(64 * 1024)

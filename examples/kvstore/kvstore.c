@@ -157,13 +157,11 @@ static int request(const uint8_t *msg, size_t len, uint8_t **res,
 			      -EPIPE : 0;
 			close(fd);
 			if (err)
-				fprintf(stderr, "kvstore: the server closed "
-					"the connection\n");
+				fprintf(stderr, "kvstore: the server closed the connection\n");
 			return err;
 		}
 		if (g.mode == MODE_SERVER) {
-			fprintf(stderr, "kvstore: no server on @%s in this "
-				"network namespace - start `kvstore serve`\n",
+			fprintf(stderr, "kvstore: no server on @%s in this network namespace - start `kvstore serve`\n",
 				g.socket);
 			return fd;
 		}
@@ -223,8 +221,7 @@ static int run_cmd(const struct kv_cmd *c)
 		code = EXIT_NO;
 		break;
 	case KV_BADCMD:
-		fprintf(stderr, "kvstore: %.*s: bad command (incr needs a "
-			"decimal value and delta)\n", (int)c->klen, c->key);
+		fprintf(stderr, "kvstore: %.*s: bad command (incr needs a decimal value and delta)\n", (int)c->klen, c->key);
 		code = EXIT_NO;
 		break;
 	default:
@@ -526,8 +523,7 @@ static int cmd_load(int argc, char **argv)
 	final = local_value(&l, ld.key);
 	kpaxos_get_stats(l.h, &st);
 	printf("load: mode=%s n=%ld key=%s base=%" PRId64 " final=%" PRId64
-	       " results=%s ok=%ld bad=%ld errors=%ld elapsed=%.2fs "
-	       "rate=%.0f/s retries=%" PRIu64 " renumbered=%" PRIu64
+	       " results=%s ok=%ld bad=%ld errors=%ld elapsed=%.2fs rate=%.0f/s retries=%" PRIu64 " renumbered=%" PRIu64
 	       " submits=%" PRIu64 "\n",
 	       async ? "async" : "blocking", ld.n, ld.key, ld.base, final,
 	       ld.ok == ld.n ? "exact" : "WRONG", ld.ok, ld.bad, ld.errors,
@@ -616,7 +612,7 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			return commands[i].fn(argc - optind, argv + optind);
 	fprintf(stderr, "kvstore: unknown command '%s'\n", argv[optind]);

@@ -175,8 +175,7 @@ int kv_serve(const struct kv_serve_opts *o)
 	    listen(lfd, 64)) {
 		fprintf(stderr, "kvstore: cannot listen on @%s: %s%s\n",
 			o->socket, strerror(errno), errno == EADDRINUSE ?
-			" (a kvstore server already runs in this network "
-			"namespace; use --socket NAME for another)" : "");
+			" (a kvstore server already runs in this network namespace; use --socket NAME for another)" : "");
 		goto out;
 	}
 	sigemptyset(&sigs);

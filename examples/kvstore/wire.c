@@ -130,12 +130,10 @@ void kv_explain(const char *what, int err)
 		hint = " - no permission on /dev/paxos";
 		break;
 	case EOVERFLOW:
-		hint = " - the log's beginning was trimmed on this node; run "
-		       "`kvstore serve` early to keep a replica";
+		hint = " - the log's beginning was trimmed on this node; run `kvstore serve` early to keep a replica";
 		break;
 	case ETIMEDOUT:
-		hint = " - no quorum decided the command in time; check "
-		       "`paxosctl status`";
+		hint = " - no quorum decided the command in time; check `paxosctl status`";
 		break;
 	}
 	fprintf(stderr, "kvstore: %s: %s%s\n", what, strerror(-err), hint);

@@ -121,7 +121,7 @@ static int find_command(const char *cmd)
 {
 	size_t i;
 
-	for (i = 0; cmd && i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; cmd && i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return i;
 	return -1;
@@ -138,7 +138,7 @@ void pxc_help(const char *cmd)
 		return;
 	}
 	fputs(help_head, stdout);
-	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(commands); k++) {
 		printf("    %s\n", commands[k].synopsis);
 		print_text(stdout, commands[k].help);
 		printf("\n");
@@ -151,11 +151,9 @@ int pxc_usage(const char *cmd)
 	int i = find_command(cmd);
 
 	if (i >= 0)
-		fprintf(stderr, "usage: paxosctl %s\n(paxosctl %s --help "
-			"explains)\n", commands[i].synopsis, cmd);
+		fprintf(stderr, "usage: paxosctl %s\n(paxosctl %s --help explains)\n", commands[i].synopsis, cmd);
 	else
-		fprintf(stderr, "usage: paxosctl [-d DEVICE] COMMAND [ARGS] "
-			"(paxosctl --help)\n");
+		fprintf(stderr, "usage: paxosctl [-d DEVICE] COMMAND [ARGS] (paxosctl --help)\n");
 	return PXC_USAGE;
 }
 
@@ -179,7 +177,6 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static char *status_argv[] = { "status", NULL };
 	size_t i;
 	int c;
 
@@ -200,16 +197,15 @@ int main(int argc, char **argv)
 			return pxc_usage(NULL);
 		}
 	}
-	if (optind == argc)
-		return cmd_status(1, status_argv);
+	if (optind == argc)	/* bare: status, no arguments (argv[0] unused) */
+		return cmd_status(1, argv + optind - 1);
 	if (!strcmp(argv[optind], "help")) {
 		pxc_help(optind + 1 < argc ? argv[optind + 1] : NULL);
 		return PXC_OK;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			return commands[i].fn(argc - optind, argv + optind);
-	fprintf(stderr, "%s: unknown command '%s' (paxosctl --help lists "
-		"them)\n", prog, argv[optind]);
+	fprintf(stderr, "%s: unknown command '%s' (paxosctl --help lists them)\n", prog, argv[optind]);
 	return PXC_USAGE;
 }

@@ -33,8 +33,7 @@ static void on_event(const struct pxc_event *ev, void *arg)
 	switch (ev->event) {
 	case PAXOS_EVENT_LEADER_CHANGE:
 		if (m->json)
-			printf("{\"event\": \"leader_change\", \"node_id\": %u, "
-			       "\"leader_id\": %u, \"ballot\": %" PRIu64 "}\n",
+			printf("{\"event\": \"leader_change\", \"node_id\": %u, \"leader_id\": %u, \"ballot\": %" PRIu64 "}\n",
 			       ev->node_id, ev->leader_id, ev->ballot);
 		else if (ev->leader_id)
 			printf("node %u: leader is now %u (ballot 0x%" PRIx64
@@ -44,8 +43,7 @@ static void on_event(const struct pxc_event *ev, void *arg)
 		break;
 	case PAXOS_EVENT_MEMBERSHIP:
 		if (m->json) {
-			printf("{\"event\": \"membership\", \"node_id\": %u, "
-			       "\"ifname\": \"%s\", \"members\": [",
+			printf("{\"event\": \"membership\", \"node_id\": %u, \"ifname\": \"%s\", \"members\": [",
 			       ev->node_id, ev->ifname);
 			for (id = 1; id < PAXOS_MAX_NODES; id++)
 				if (ev->members & (1u << id))
@@ -64,8 +62,7 @@ static void on_event(const struct pxc_event *ev, void *arg)
 		break;
 	case PAXOS_EVENT_ERROR:
 		if (m->json)
-			printf("{\"event\": \"error\", \"node_id\": %u, "
-			       "\"errno\": %u, \"message\": \"%s\"}\n",
+			printf("{\"event\": \"error\", \"node_id\": %u, \"errno\": %u, \"message\": \"%s\"}\n",
 			       ev->node_id, ev->err, ev->message);
 		else
 			printf("node %u: error: %s%s%s\n", ev->node_id,

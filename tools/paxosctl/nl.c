@@ -229,9 +229,7 @@ int pxc_nl_open(struct pxc_nl **nlp, bool quiet_missing)
 	nl->family = genl_ctrl_resolve(nl->sk, PAXOS_GENL_NAME);
 	if (nl->family < 0) {
 		if (!quiet_missing)
-			pxc_err("netlink", "no generic netlink family \"%s\" "
-				"- is the paxos module loaded? (modprobe "
-				"paxos)", PAXOS_GENL_NAME);
+			pxc_err("netlink", "no generic netlink family \"%s\" - is the paxos module loaded? (modprobe paxos)", PAXOS_GENL_NAME);
 		pxc_nl_close(nl);
 		return -ENOENT;
 	}
@@ -320,8 +318,7 @@ static int report(struct pxc_nl *nl, const char *what, int err,
 	if (nl->valid[0])
 		fprintf(stderr, "%s: %s: valid: %s\n", prog, what, nl->valid);
 	if (err == -EPERM)
-		fprintf(stderr, "%s: changing kpaxos needs CAP_NET_ADMIN "
-			"(run as root)\n", prog);
+		fprintf(stderr, "%s: changing kpaxos needs CAP_NET_ADMIN (run as root)\n", prog);
 	return err;
 }
 
@@ -572,8 +569,7 @@ int pxc_nl_monitor_start(struct pxc_nl *nl)
 	grp = genl_ctrl_resolve_grp(nl->sk, PAXOS_GENL_NAME,
 				    PAXOS_GENL_MCGRP_EVENTS);
 	if (grp < 0) {
-		pxc_err("monitor", "no multicast group \"%s\" in the %s "
-			"family", PAXOS_GENL_MCGRP_EVENTS, PAXOS_GENL_NAME);
+		pxc_err("monitor", "no multicast group \"%s\" in the %s family", PAXOS_GENL_MCGRP_EVENTS, PAXOS_GENL_NAME);
 		return -ENOENT;
 	}
 	nl_socket_disable_seq_check(nl->sk);

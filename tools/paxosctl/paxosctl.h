@@ -16,6 +16,8 @@
 
 #define PXC_VERSION	"1.0"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Exit codes. */
 enum { PXC_OK = 0, PXC_ERR = 1, PXC_USAGE = 2 };
 

@@ -30,13 +30,9 @@ int cmd_set(int argc, char **argv)
 			return pxc_err("set", "too many settings"), PXC_USAGE;
 		err = pxc_parse_param(argv[i], &keys[n], &vals[n]);
 		if (err == -ENOENT)
-			return pxc_err("set", "%s: unknown key; keys are "
-				       "window, batch_bytes, batch_delay_us, "
-				       "heartbeat_us, election_us, "
-				       "retransmit_us", argv[i]), PXC_USAGE;
+			return pxc_err("set", "%s: unknown key; keys are window, batch_bytes, batch_delay_us, heartbeat_us, election_us, retransmit_us", argv[i]), PXC_USAGE;
 		if (err)
-			return pxc_err("set", "%s: expected KEY=VALUE with "
-				       "a non-negative number", argv[i]),
+			return pxc_err("set", "%s: expected KEY=VALUE with a non-negative number", argv[i]),
 			       PXC_USAGE;
 		n++;
 	}
@@ -46,9 +42,7 @@ int cmd_set(int argc, char **argv)
 	err = pxc_nl_set_params(nl, n, keys, vals);
 	pxc_nl_close(nl);
 	if (err == -EBUSY)
-		fprintf(stderr, "%s: parameters apply when the instance comes "
-			"up: run `paxosctl down`, set, then `paxosctl up`, or "
-			"give them to up with --set\n", prog);
+		fprintf(stderr, "%s: parameters apply when the instance comes up: run `paxosctl down`, set, then `paxosctl up`, or give them to up with --set\n", prog);
 	return err ? PXC_ERR : PXC_OK;
 }
 
@@ -67,8 +61,7 @@ int cmd_set_peers(int argc, char **argv)
 			return pxc_err("set-peers", "too many peers"),
 			       PXC_USAGE;
 		if (pxc_parse_peer(argv[i], &peers[n]))
-			return pxc_err("set-peers", "%s: expected ID=MAC, "
-				       "e.g. 2=02:00:00:00:00:02", argv[i]),
+			return pxc_err("set-peers", "%s: expected ID=MAC, e.g. 2=02:00:00:00:00:02", argv[i]),
 			       PXC_USAGE;
 		n++;
 	}

@@ -43,8 +43,7 @@ static void print_human(const struct pxc_node *n)
 	int drops = 0;
 
 	if (n->have_config) {
-		printf("node %u on %s  (cluster %u, group %u, ethertype "
-		       "0x%04x)\n", n->node_id, n->ifname, n->cluster_id,
+		printf("node %u on %s  (cluster %u, group %u, ethertype 0x%04x)\n", n->node_id, n->ifname, n->cluster_id,
 		       n->group_id, n->ethertype);
 		printf("  %-15s", "roles:");
 		for (i = 0; i < 3; i++)
@@ -62,20 +61,16 @@ static void print_human(const struct pxc_node *n)
 	else
 		printf("  %-15s none known\n", "leader:");
 	if (n->have_status) {
-		printf("  %-15s 0x%llx (round %llu)  promised "
-		       "0x%llx\n", "ballot:", st->ballot,
+		printf("  %-15s 0x%llx (round %llu)  promised 0x%llx\n", "ballot:", st->ballot,
 		       st->ballot >> 8, st->promised);
-		printf("  %-15s first %llu  last %llu"
-		       "  committed %llu  delivered %llu\n",
+		printf("  %-15s first %llu  last %llu  committed %llu  delivered %llu\n",
 		       "log:", st->first_index, st->last_index,
 		       st->committed_index, st->delivered_index);
-		printf("  %-15s proposed %llu  delivered %llu"
-		       "  duplicates %llu\n", "commands:",
+		printf("  %-15s proposed %llu  delivered %llu  duplicates %llu\n", "commands:",
 		       st->proposals, st->delivered_cmds, st->duplicates);
 		printf("  %-15s %llu\n", "leader changes:",
 		       st->leader_changes);
-		printf("  %-15s frames rx %llu tx %llu"
-		       "  messages rx %llu tx %llu\n",
+		printf("  %-15s frames rx %llu tx %llu  messages rx %llu tx %llu\n",
 		       "traffic:", st->frames_rx, st->frames_tx, st->msgs_rx,
 		       st->msgs_tx);
 		printf("  %-15s", "drops:");
@@ -220,8 +215,7 @@ int cmd_status(int argc, char **argv)
 		} else if (ret < 0) {
 			return pxc_err("status", "%s: %s%s", device_path,
 				       strerror(-ret), ret == -ENOENT ?
-				       " - is the paxos module loaded? "
-				       "(modprobe paxos)" : "");
+				       " - is the paxos module loaded? (modprobe paxos)" : "");
 		} else {
 			ret = 1;
 		}
@@ -229,9 +223,7 @@ int cmd_status(int argc, char **argv)
 	if (!ret) {
 		if (json)
 			printf("{\"instance\": null}\n");
-		return pxc_err("status", "no kpaxos instance in this network "
-			       "namespace; create one with `paxosctl up "
-			       "IFNAME --id N --peer ID=MAC ...`");
+		return pxc_err("status", "no kpaxos instance in this network namespace; create one with `paxosctl up IFNAME --id N --peer ID=MAC ...`");
 	}
 	if (json)
 		print_json(&node);

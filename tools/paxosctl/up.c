@@ -41,38 +41,31 @@ int cmd_up(int argc, char **argv)
 				return pxc_err("up", "too many --peer"),
 				       PXC_USAGE;
 			if (pxc_parse_peer(optarg, &up.peers[up.n_peers]))
-				return pxc_err("up", "--peer %s: expected "
-					       "ID=MAC, e.g. 2=02:00:00:00:00:02",
+				return pxc_err("up", "--peer %s: expected ID=MAC, e.g. 2=02:00:00:00:00:02",
 					       optarg), PXC_USAGE;
 			up.n_peers++;
 			break;
 		case 'c':
 			if (pxc_parse_u32(optarg, &up.cluster_id))
-				return pxc_err("up", "--cluster %s: not a "
-					       "32-bit number", optarg),
+				return pxc_err("up", "--cluster %s: not a 32-bit number", optarg),
 				       PXC_USAGE;
 			up.has_cluster = true;
 			break;
 		case 'g':
 			if (pxc_parse_u32(optarg, &v) || v > 0xffff)
-				return pxc_err("up", "--group %s: not a "
-					       "16-bit number", optarg),
+				return pxc_err("up", "--group %s: not a 16-bit number", optarg),
 				       PXC_USAGE;
 			up.group_id = v;
 			up.has_group = true;
 			break;
 		case 'r':
 			if (pxc_parse_roles(optarg, &up.roles))
-				return pxc_err("up", "--roles %s: expected a "
-					       "comma-separated list of "
-					       "acceptor, proposer, learner "
-					       "(or all)", optarg), PXC_USAGE;
+				return pxc_err("up", "--roles %s: expected a comma-separated list of acceptor, proposer, learner (or all)", optarg), PXC_USAGE;
 			up.has_roles = true;
 			break;
 		case 'e':
 			if (pxc_parse_u32(optarg, &v) || v > 0xffff)
-				return pxc_err("up", "--ethertype %s: not a "
-					       "16-bit number", optarg),
+				return pxc_err("up", "--ethertype %s: not a 16-bit number", optarg),
 				       PXC_USAGE;
 			up.ethertype = v;
 			up.has_ethertype = true;
@@ -82,9 +75,7 @@ int cmd_up(int argc, char **argv)
 			    pxc_parse_param(optarg,
 					    &up.param_keys[up.n_params],
 					    &up.param_vals[up.n_params]))
-				return pxc_err("up", "--set %s: expected "
-					       "KEY=VALUE with a KEY from "
-					       "`paxosctl set --help`", optarg),
+				return pxc_err("up", "--set %s: expected KEY=VALUE with a KEY from `paxosctl set --help`", optarg),
 				       PXC_USAGE;
 			up.n_params++;
 			break;
@@ -105,8 +96,7 @@ int cmd_up(int argc, char **argv)
 		return pxc_err("up", "--id N is required (this node's id)"),
 		       PXC_USAGE;
 	if (!up.n_peers)
-		return pxc_err("up", "at least one --peer ID=MAC is required "
-			       "(every member, this node included)"),
+		return pxc_err("up", "at least one --peer ID=MAC is required (every member, this node included)"),
 		       PXC_USAGE;
 
 	err = pxc_nl_open(&nl, false);
