@@ -18,6 +18,8 @@
 #   px_dump I FILE          node I's whole retained log (from instance 1)
 #   px_compare_logs DIR NODES...  dump every node, assert identical logs;
 #                           prints the number of records
+#   px_live_start DIR NODES...  follow the logs as they grow (DIR/live.I)
+#   px_live_stop DIR NODES...   stop, assert identical; count in PX_LIVE_COUNT
 #   px_check_once FILE CLIENT FIRST LAST  every seq FIRST..LAST of CLIENT
 #                           appears exactly once in FILE
 #   px_dmesg_mark           remember the dmesg position; px_dmesg_since
@@ -74,6 +76,9 @@ px_peers()
 # for 100 ms and more now and then, which the default 150 ms turns into
 # spurious elections; PX_ELECTION_US= (empty) keeps the module's default.
 PX_ELECTION_US=${PX_ELECTION_US-600000}
+# Heartbeats (and learners' STATUS) every 50 ms rather than 20: less
+# background work for the slow guest, still 12 per election timeout.
+PX_HEARTBEAT_US=${PX_HEARTBEAT_US-50000}
 
 px_up()
 {
@@ -83,6 +88,10 @@ px_up()
 	if [ -n "$PX_ELECTION_US" ]; then
 		px "$i" param set election_us "$PX_ELECTION_US" ||
 			fail "node $i: cannot set election_us"
+	fi
+	if [ -n "$PX_HEARTBEAT_US" ]; then
+		px "$i" param set heartbeat_us "$PX_HEARTBEAT_US" ||
+			fail "node $i: cannot set heartbeat_us"
 	fi
 	# shellcheck disable=SC2046
 	px "$i" up --id "$i" --if eth0 --cluster "$PX_CLUSTER_ID" \
@@ -141,6 +150,7 @@ _px_agree_leader()
 	[ "$(echo "$vals" | wc -l)" = 1 ] && [ "$vals" != 0 ] &&
 		[ "$vals" != - ] || return 1
 	# the leader itself must be among the nodes asked, and think so
+	[[ " $* " == *" $vals "* ]] || return 1
 	[ "$(px_stat "$vals" is_leader 2>/dev/null)" = 1 ] || return 1
 	_PX_LEADER=$vals
 }
@@ -216,6 +226,42 @@ px_compare_logs()
 	done
 	n=$(wc -l < "$dir/log.$first")
 	echo "$n"
+}
+
+# Readers that follow node I's log from instance 1 as it grows (to keep
+# a whole log that outgrows what nodes retain), into DIR/live.I.
+declare -A _PX_LIVE=()
+
+px_live_start()
+{
+	local dir=$1 i
+
+	shift
+	for i in "$@"; do
+		"$PXTEST" --netns "px$i" dump --from 1 > "$dir/live.$i" &
+		_PX_LIVE[$i]=$!
+	done
+	on_exit "kill ${_PX_LIVE[*]} 2>/dev/null"
+}
+
+# Stop them once they read everything delivered; assert equal logs; sets
+# PX_LIVE_COUNT to the number of records.  (Not in $(...): wait needs the
+# shell that started the readers.)
+px_live_stop()
+{
+	local dir=$1 i first=
+
+	shift
+	for i in "$@"; do
+		kill -USR2 "${_PX_LIVE[$i]}"
+		wait "${_PX_LIVE[$i]}" || fail "node $i: live reader failed"
+		[ -z "$first" ] && first=$i
+		if ! cmp -s "$dir/live.$first" "$dir/live.$i"; then
+			diff "$dir/live.$first" "$dir/live.$i" | head -20 >&2
+			fail "logs of node $first and node $i differ"
+		fi
+	done
+	PX_LIVE_COUNT=$(wc -l < "$dir/live.$first")
 }
 
 # Every seq FIRST..LAST of CLIENT (hex, as dump prints it) exactly once.

@@ -11,8 +11,11 @@
  *   pxtest param get NAME | set NAME VALUE
  *   pxtest propose --client C --count N [--clients K] [--size S]
  *             [--start-seq K] [--retry-ms M] [--timeout S] [--no-wait]
- *             [--duration S]
+ *             [--interval-ms M] (a client's pause between commands)
+ *             [--duration S]   (write new commands for S seconds, or until
+ *                               SIGUSR2; then print each client's last seq)
  *   pxtest dump [--from I] [--until-count N] [--timeout S] [--now]
+ *             (--now, or SIGUSR2: stop when nothing more is readable)
  *   pxtest wait-read [--leave-netns] [--eintr]
  *   pxtest ioctl-bad
  *   pxtest frame --if IF --kind KIND [--count N] [--cluster C] [--group G]
@@ -500,6 +503,7 @@ struct client {
 	uint64_t delivered;	/* seqs 1..delivered are delivered */
 	uint64_t sent_ms;	/* of seq delivered + 1; 0: not sent */
 	uint64_t tries;
+	uint64_t done_ms;	/* when the last one was delivered */
 };
 
 struct propose {
@@ -531,7 +535,15 @@ static void propose_rec(struct rec_cb *cb, const struct paxos_delivery_hdr *h,
 		    c->id, (uint64_t)h->seq);
 	c->delivered++;
 	c->sent_ms = 0;
+	c->done_ms = now_ms();
 	pr->done++;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	stop_requested = 1;
 }
 
 /* Write seq @seq of client @c; false if the queue is full (EAGAIN). */
@@ -560,11 +572,12 @@ static int cmd_propose(int argc, char **argv)
 		{ "size", 1, NULL, 's' }, { "start-seq", 1, NULL, 'k' },
 		{ "clients", 1, NULL, 'K' }, { "retry-ms", 1, NULL, 'r' },
 		{ "timeout", 1, NULL, 't' }, { "no-wait", 0, NULL, 'N' },
-		{ "duration", 1, NULL, 'D' }, { NULL, 0, NULL, 0 },
+		{ "duration", 1, NULL, 'D' }, { "interval-ms", 1, NULL, 'I' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct propose pr = { .cb.fn = propose_rec, .nclients = 1, .size = 16 };
 	uint64_t retry_ms = 2000, timeout = 120, deadline, start = 1, i, k;
-	uint64_t duration = 0, stop_at = UINT64_MAX;
+	uint64_t duration = 0, stop_at = UINT64_MAX, interval = 0, wake;
 	static uint8_t buf[1 << 20];
 	bool no_wait = false;
 	int o, fd;
@@ -580,6 +593,7 @@ static int cmd_propose(int argc, char **argv)
 		case 't': timeout = num(optarg); break;
 		case 'N': no_wait = true; break;
 		case 'D': duration = num(optarg); break;
+		case 'I': interval = num(optarg); break;
 		default: usage();
 		}
 	}
@@ -612,6 +626,12 @@ static int cmd_propose(int argc, char **argv)
 	fd = open_dev(O_RDWR | O_NONBLOCK);
 	deadline = now_ms() + timeout * 1000;
 	if (duration) {
+		struct sigaction sa;
+
+		/* SIGUSR2 ends the duration early */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sigaction(SIGUSR2, &sa, NULL);
 		/* write new commands for @duration s, then finish in-flight ones */
 		stop_at = now_ms() + duration * 1000;
 		deadline = stop_at + timeout * 1000;
@@ -630,6 +650,10 @@ static int cmd_propose(int argc, char **argv)
 					pr.c[k].tries);
 			return 1;
 		}
+		if (stop_requested && stop_at > now) {
+			stop_at = now;
+			deadline = now + timeout * 1000;
+		}
 		if (now >= stop_at) {
 			for (k = 0; k < pr.nclients; k++)
 				if (pr.c[k].sent_ms)
@@ -644,6 +668,8 @@ static int cmd_propose(int argc, char **argv)
 				continue;
 			if (!c->sent_ms && now >= stop_at)
 				continue;
+			if (!c->sent_ms && now < c->done_ms + interval)
+				continue;
 			if (c->sent_ms && now - c->sent_ms < retry_ms)
 				continue;
 			if (!propose_one(fd, buf, c->id, c->delivered + 1,
@@ -656,7 +682,27 @@ static int cmd_propose(int argc, char **argv)
 			c->sent_ms = now;
 			c->tries++;
 		}
-		if (poll(&pfd, 1, 20) < 0 && errno != EINTR)
+		/* sleep until a delivery, or the next retry or write is due */
+		wake = now + 1000;
+		for (k = 0; k < pr.nclients; k++) {
+			const struct client *c = &pr.c[k];
+			uint64_t t;
+
+			if (c->sent_ms)
+				t = c->sent_ms + retry_ms;
+			else if (c->delivered - start + 1 >= pr.count ||
+				 now >= stop_at)
+				continue;
+			else
+				t = c->done_ms + interval;
+			if (t < wake)
+				wake = t;
+		}
+		if (stop_at > now && stop_at < wake)
+			wake = stop_at;
+		if (wake < now + 2)
+			wake = now + 2;	/* e.g. the write queue was full */
+		if (poll(&pfd, 1, (int)(wake - now)) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		for (;;) {
 			n = read(fd, buf, sizeof(buf));
@@ -721,6 +767,14 @@ static int cmd_dump(int argc, char **argv)
 	fd = open_dev(O_RDONLY | O_NONBLOCK);
 	if (from && ioctl(fd, PAXOS_IOC_SEEK, &from) < 0)
 		return outcome("PAXOS_IOC_SEEK", -1);
+	{
+		struct sigaction sa;
+
+		/* SIGUSR2: read what is there, then stop */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sigaction(SIGUSR2, &sa, NULL);
+	}
 	if (timeout)
 		deadline = now_ms() + timeout * 1000;
 	while (!until || d.n < until) {
@@ -738,7 +792,7 @@ static int cmd_dump(int argc, char **argv)
 		}
 		if (n == 0)
 			die("read returned 0");
-		if (now_only)
+		if (now_only || stop_requested)
 			break;
 		if (deadline) {
 			uint64_t t = now_ms();
