@@ -455,9 +455,11 @@ static void step_one(struct px_role_thread *t, u64 now,
 
 	switch (t->id) {
 	case PX_ROLE_ACC:
+		/* A failed log: the acceptor is mute and frozen for good. */
+		if (READ_ONCE(inst->state_failed))
+			return;
 		if (inst->rejoining) {
-			if (!READ_ONCE(inst->state_failed))
-				rejoin_observe(inst, m);
+			rejoin_observe(inst, m);
 			return;
 		}
 		err = px_acceptor_step(inst->acc, m);
