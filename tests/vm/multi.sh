@@ -40,7 +40,7 @@ set -uo pipefail
 
 usage()
 {
-	sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'
+	awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0"
 	exit "${1:-2}"
 }
 
@@ -113,7 +113,7 @@ rm -rf "$shared"
 mkdir -p "$shared/ctl" "$logdir"
 initrd=$(vm_initrd) || { vm_msg "cannot build the initramfs"; exit 125; }
 
-declare -a qpid boot killed hport gport
+declare -a qpid boot killed hport gport retried
 hubpid=
 tailpids=()
 
@@ -230,6 +230,18 @@ while :; do
 				wait "${qpid[i]}" 2>/dev/null
 				qpid[i]=
 				st=$(cat "$shared/n$i/exit-status" 2>/dev/null)
+				log=$(guest_log "$i")
+				# Died while booting (overloaded TCG host, see
+				# run.sh): boot it once more.
+				if [ -z "$st" ] && [ -z "${retried[i]:-}" ] &&
+				   ! grep -q 'kpaxos-init: guest up' "$log"; then
+					retried[i]=1
+					mv -f "$log" "$log.boot1"
+					vm_msg "$run: guest $i died while booting; trying again"
+					start_guest "$i"
+					alive=$((alive + 1))
+					continue
+				fi
 				[ "$st" = 0 ] || failed=$i
 			fi
 		fi

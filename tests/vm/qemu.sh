@@ -191,6 +191,16 @@ vm_write_job()
 	} > "$job"
 }
 
+# Guest kernel command line.  TCG on a busy 2-core host can starve a vCPU
+# for many seconds, which the kernel may take for a hardware fault:
+#   no_timer_check       skip the IO-APIC timer check ("IO-APIC + timer
+#                        doesn't work!" panics at boot when the host is slow)
+#   watchdog_thresh=60   soft lockup reported after 120 s instead of 20 s
+#   rcu_cpu_stall_timeout=120   likewise for RCU stalls
+# Real lockups (stuck forever) are still caught; so are hung tasks (120 s).
+VM_CMDLINE="console=ttyS0 loglevel=5 panic=-1 rdinit=/init no_timer_check"
+VM_CMDLINE+=" watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=120"
+
 # vm_qemu_cmd OUTDIR LOGFILE INITRD [EXTRA QEMU ARGS...]: fills VM_CMD.
 # OUTDIR is exported writable; the job runs from OUTDIR/$VM_SUB/job.sh.
 # Honours VM_MEM, VM_SMP, KPAXOS_KVM, VM_APPEND, VM_SUB.
@@ -208,7 +218,7 @@ vm_qemu_cmd()
 		-m "${VM_MEM:-2048}" -smp "${VM_SMP:-2}"
 		-nodefaults -no-user-config -display none -no-reboot
 		-kernel "$VM_KERNEL" -initrd "$initrd"
-		-append "console=ttyS0 loglevel=5 panic=-1 rdinit=/init rcupdate.rcu_cpu_stall_timeout=60 kpaxos.out=$out${VM_SUB:+ kpaxos.sub=$VM_SUB} ${VM_APPEND:-}"
+		-append "$VM_CMDLINE kpaxos.out=$out${VM_SUB:+ kpaxos.sub=$VM_SUB} ${VM_APPEND:-}"
 		-chardev "file,id=con,path=$log" -serial chardev:con
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$out,mount_tag=kpaxos_out,security_model=none,multidevs=remap"

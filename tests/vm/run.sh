@@ -30,7 +30,8 @@
 # plus every KPAXOS_* variable of the caller.  Tests source tests/vm/lib.sh.
 #
 # Exit status: the script's status; 124 if the guest was killed at the
-# timeout; 125 if the guest died without reporting (panic, boot failure);
+# timeout; 125 if the guest died without reporting (panic; a guest that dies
+# while booting, before the script starts, is booted a second time);
 # 123 if the script passed but the guest kernel logged a WARNING, BUG, Oops,
 # lockdep/KASAN/kmemleak report or a call trace (see tests/vm/qemu.sh).
 # A script may exit 77 to report "skipped".  KPAXOS_KVM=1 uses KVM instead
@@ -42,7 +43,7 @@ set -uo pipefail
 
 usage()
 {
-	sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'
+	awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0"
 	exit "${1:-2}"
 }
 
@@ -106,26 +107,43 @@ VM_ENV=("KPAXOS_SRC=$KPAXOS_ROOT" "KPAXOS_KO=$ko" "KPAXOS_OUT=$out"
 vm_write_job "$out/job.sh" "$script" "$@"
 vm_qemu_cmd "$out" "$log" "$initrd"
 
-start=$SECONDS
-vm_msg "$run: booting $VM_KERNEL (timeout ${timeout}s, log $log)"
-"${VM_CMD[@]}" </dev/null >"$out/qemu.stderr" 2>&1 &
-qpid=$!
+qpid=
 tpid=
-if [ "$quiet" = 0 ]; then
-	tail -n +1 -f --pid="$qpid" "$log" 2>/dev/null | tr -d '\r' &
-	tpid=$!
-fi
 cleanup()
 {
-	kill -KILL "$qpid" 2>/dev/null
+	[ -n "$qpid" ] && kill -KILL "$qpid" 2>/dev/null
 	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-vm_wait_pid "$qpid" "$timeout"
-qrc=$?
-[ -n "$tpid" ] && wait "$tpid" 2>/dev/null
+start=$SECONDS
+for attempt in 1 2; do
+	vm_msg "$run: booting $VM_KERNEL (timeout ${timeout}s, log $log)"
+	"${VM_CMD[@]}" </dev/null >"$out/qemu.stderr" 2>&1 &
+	qpid=$!
+	if [ "$quiet" = 0 ]; then
+		tail -n +1 -f --pid="$qpid" "$log" 2>/dev/null | tr -d '\r' &
+		tpid=$!
+	fi
+	vm_wait_pid "$qpid" "$timeout"
+	qrc=$?
+	qpid=
+	[ -n "$tpid" ] && wait "$tpid" 2>/dev/null
+	tpid=
+	# A guest that died before its job started (a boot failure of an
+	# overloaded TCG host, never the test's doing) is booted once more.
+	if [ "$attempt" = 1 ] && [ "$qrc" != 124 ] &&
+	   [ ! -s "$out/exit-status" ] &&
+	   ! grep -q 'kpaxos-init: guest up' "$log"; then
+		vm_msg "$run: the guest died while booting; trying again" \
+		       "(first console: $log.boot1)"
+		mv -f "$log" "$log.boot1"
+		: > "$log"
+		continue
+	fi
+	break
+done
 elapsed=$((SECONDS - start))
 
 if [ "$qrc" = 124 ]; then

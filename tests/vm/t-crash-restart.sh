@@ -215,4 +215,7 @@ for i in 2 3; do
 	done
 done
 log "phase 4: nodes 2 and 3 (rejoined) decide alone: $total records agree"
+# group commit: how many records each fsync covered (logged at close)
+px_down 2
+log "$(dmesg | grep 'closed:' | tail -3 | sed 's/.*paxos: //' | paste -sd ';')"
 log "PASS"

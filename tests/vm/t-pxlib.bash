@@ -23,7 +23,7 @@
 #   px_check_once FILE CLIENT FIRST LAST  every seq FIRST..LAST of CLIENT
 #                           appears exactly once in FILE
 #   px_dmesg_mark           remember the dmesg position; px_dmesg_since
-#                           prints what came after
+#                           prints what came after; px_dmesg_since_has RE
 
 PX_CLUSTER_ID=${PX_CLUSTER_ID:-7}
 PX_NODES_UP=0
@@ -288,6 +288,11 @@ px_dmesg_mark()
 px_dmesg_since()
 {
 	dmesg | tail -n +$((_PX_DMESG_LINES + 1))
+}
+
+px_dmesg_since_has()
+{
+	px_dmesg_since | grep -q "$1"
 }
 
 # The scenario of t-cluster3.sh and t-cluster5.sh: N nodes, COUNT commands
