@@ -11,6 +11,7 @@
  *   pxtest param get NAME | set NAME VALUE
  *   pxtest propose --client C --count N [--clients K] [--size S]
  *             [--start-seq K] [--retry-ms M] [--timeout S] [--no-wait]
+ *             [--fill]         (--no-wait, and stop once the queue is full)
  *             [--interval-ms M] (a client's pause between commands)
  *             [--duration S]   (write new commands for S seconds, or until
  *                               SIGUSR2; then print each client's last seq)
@@ -573,18 +574,19 @@ static int cmd_propose(int argc, char **argv)
 		{ "clients", 1, NULL, 'K' }, { "retry-ms", 1, NULL, 'r' },
 		{ "timeout", 1, NULL, 't' }, { "no-wait", 0, NULL, 'N' },
 		{ "duration", 1, NULL, 'D' }, { "interval-ms", 1, NULL, 'I' },
-		{ NULL, 0, NULL, 0 },
+		{ "fill", 0, NULL, 'F' }, { NULL, 0, NULL, 0 },
 	};
 	struct propose pr = { .cb.fn = propose_rec, .nclients = 1, .size = 16 };
 	uint64_t retry_ms = 2000, timeout = 120, deadline, start = 1, i, k;
 	uint64_t duration = 0, stop_at = UINT64_MAX, interval = 0, wake;
 	static uint8_t buf[1 << 20];
-	bool no_wait = false;
+	bool no_wait = false, fill = false;
 	int o, fd;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': pr.first = num(optarg); break;
+		case 'F': fill = no_wait = true; break;
 		case 'n': pr.count = num(optarg); break;
 		case 's': pr.size = num(optarg); break;
 		case 'k': start = num(optarg); break;
@@ -613,12 +615,14 @@ static int cmd_propose(int argc, char **argv)
 
 	if (no_wait) {
 		/* Fire and forget (load for rmmod tests): blocking writes. */
-		fd = open_dev(O_WRONLY);
+		fd = open_dev(O_WRONLY | (fill ? O_NONBLOCK : 0));
 		for (i = 0; i < pr.count; i++)
 			for (k = 0; k < pr.nclients; k++)
-				propose_one(fd, buf, pr.c[k].id, start + i,
-					    pr.size);
-		printf("proposed %" PRIu64 "\n", pr.count * pr.nclients);
+				if (!propose_one(fd, buf, pr.c[k].id,
+						 start + i, pr.size))
+					goto full;	/* --fill */
+full:
+		printf("proposed %" PRIu64 "\n", i * pr.nclients + k);
 		close(fd);
 		return 0;
 	}
