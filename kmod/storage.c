@@ -579,6 +579,8 @@ void px_storage_close(struct px_storage *st)
 		return;
 	if (!st->failed)
 		vfs_fsync(st->file, 0);
+	pr_info("%s: closed: %llu records in %llu fsyncs (group commit), %llu bytes, %llu compactions\n",
+		st->path, st->records, st->syncs, st->bytes, st->compactions);
 	filp_close(st->file_new, NULL);
 	filp_close(st->file, NULL);
 	kfree(st->path_new);
