@@ -17,6 +17,8 @@
 
 N=3
 GENL=$KPAXOS_SRC/tests/vm/pxgenl.py
+PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
+[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
 KEY=$KPAXOS_OUT/cluster.key
 PY=$KPAXOS_OUT/frames.py
 
@@ -33,8 +35,9 @@ up_keyed()
 	local i=$1 key=$2
 
 	# shellcheck disable=SC2046
-	genl "$i" up eth0 --id "$i" --cluster "$PX_CLUSTER_ID" \
-		$(px_peers $N) --key-file "$key" || fail "node $i: up failed"
+	in_node "$i" "$PAXOSCTL" up eth0 --id "$i" \
+		--cluster "$PX_CLUSTER_ID" $(px_peers $N) --key-file "$key" ||
+		fail "node $i: up failed"
 }
 
 sum_stat()
@@ -171,6 +174,12 @@ log "phase 3: replayed frames changed nothing"
 
 # ---- 4. the key is nowhere
 hex=$(cat "$KEY")
+out=$(in_node 1 "$PAXOSCTL" status; in_node 1 "$PAXOSCTL" status --json)
+assert_match "frames: +authenticated" "$out" "paxosctl status"
+assert_match "IN MEMORY ONLY" "$out" "paxosctl status, in-memory acceptor"
+case "$out" in
+*"${hex:0:16}"*) fail "paxosctl status shows the key" ;;
+esac
 for i in 1 2 3; do
 	case " $(genl "$i" attrs) " in
 	*" 12 "*) fail "GET_STATUS of node $i reports PAXOS_A_KEY" ;;

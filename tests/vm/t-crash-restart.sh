@@ -21,6 +21,8 @@
 
 N=3
 GENL=$KPAXOS_SRC/tests/vm/pxgenl.py
+PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
+[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
 STATE=$KPAXOS_OUT/state
 rm -rf "$STATE"
 mkdir -p "$STATE"
@@ -39,7 +41,7 @@ up_durable()
 
 	shift
 	# shellcheck disable=SC2046
-	genl "$i" up eth0 --id "$i" --cluster "$PX_CLUSTER_ID" \
+	in_node "$i" "$PAXOSCTL" up eth0 --id "$i" --cluster "$PX_CLUSTER_ID" \
 		$(px_peers $N) --state "$STATE/n$i" "$@" ||
 		fail "node $i: durable up failed"
 }
@@ -84,6 +86,8 @@ on_exit _px_debug_dump
 for i in $(seq 1 $N); do
 	assert_eq durable "$(flags "$i")" "node $i state flags"
 	assert_eq "$STATE/n$i" "$(genl "$i" path)" "node $i state path"
+	in_node "$i" "$PAXOSCTL" status | grep -qF "durable in $STATE/n$i" ||
+		fail "paxosctl status of node $i: not durable in $STATE/n$i"
 done
 leader=$(px_wait_leader 60 1 2 3)
 log "leader is node $leader"
@@ -185,6 +189,8 @@ rm -f "$STATE/n3"
 px_dmesg_mark
 up_durable 3 --rejoin
 assert_eq durable,rejoining "$(flags 3)" "node 3 flags after a lost state"
+assert_match "REJOINING" "$(in_node 3 "$PAXOSCTL" status)" \
+	"paxosctl status while rejoining"
 assert_eq 0 "$(px_stat 3 promised)" "node 3 promised while rejoining"
 # nothing but the header until it rejoins
 assert_eq 32 "$(stat -c %s "$STATE/n3")" "node 3 state file while rejoining"

@@ -20,7 +20,8 @@ static const struct {
 } commands[] = {
 	{ "up", cmd_up,
 	  "up IFNAME --id N --peer ID=MAC... [--cluster C] [--group G]\n"
-	  "           [--roles LIST] [--ethertype T] [--set KEY=VALUE]...",
+	  "           [--roles LIST] [--ethertype T] [--set KEY=VALUE]...\n"
+	  "           [--state PATH [--rejoin]] [--key-file F]",
 	  "Create this namespace's kpaxos instance on interface IFNAME as node\n"
 	  "N.  Give one --peer ID=MAC for every member of the cluster, this\n"
 	  "node included (its MAC is that of IFNAME on its own machine); node\n"
@@ -28,10 +29,17 @@ static const struct {
 	  "only talk to nodes with the same --cluster and --group (default 0).\n"
 	  "--roles takes a comma-separated subset of acceptor, proposer,\n"
 	  "learner (default all).  --ethertype overrides 0x88b5.  --set\n"
-	  "applies protocol parameters first (see set)." },
+	  "applies protocol parameters first (see set).\n"
+	  "--state PATH keeps the acceptor's promises and accepted values in\n"
+	  "that file (absolute path; created if missing) and reloads them at\n"
+	  "the next up: without it the state is in memory only, NOT safe\n"
+	  "across crashes or restarts.  --rejoin: this node lost its state\n"
+	  "file; it votes only once that is safe again.  --key-file F: the\n"
+	  "cluster key (32 bytes or 64 hex digits); every frame is then\n"
+	  "authenticated.  See docs/durability.md." },
 	{ "down", cmd_down, "down",
 	  "Destroy this namespace's instance.  Readers of /dev/paxos get\n"
-	  "ENOTCONN; nothing is kept (the acceptor state is in memory)." },
+	  "ENOTCONN; nothing is kept but the --state file, if any." },
 	{ "status", cmd_status, "status [--json] [--ioctl]",
 	  "Show the instance: configuration, leader, ballot, log indexes,\n"
 	  "counters, drops by reason, peers and parameters.  --json prints\n"

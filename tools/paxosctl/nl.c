@@ -50,6 +50,8 @@ static const char *const top_names[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_PARAMS] = "the parameters",
 	[PAXOS_A_KEY] = "--key",
 	[PAXOS_A_ETHERTYPE] = "--ethertype",
+	[PAXOS_A_STATE_PATH] = "--state",
+	[PAXOS_A_STATE_FLAGS] = "--rejoin",
 };
 
 /* Name the attribute at @off in the request (offset from nlmsghdr). */
@@ -374,6 +376,11 @@ int pxc_nl_up(struct pxc_nl *nl, const struct pxc_up *up)
 	    (up->has_ethertype &&
 	     nla_put_u16(msg, PAXOS_A_ETHERTYPE, up->ethertype)) ||
 	    put_peers(msg, up->n_peers, up->peers) ||
+	    (up->state_path &&
+	     nla_put_string(msg, PAXOS_A_STATE_PATH, up->state_path)) ||
+	    (up->rejoin &&
+	     nla_put_u32(msg, PAXOS_A_STATE_FLAGS, PAXOS_STATE_F_REJOIN)) ||
+	    (up->has_key && nla_put(msg, PAXOS_A_KEY, PAXOS_KEY_LEN, up->key)) ||
 	    (up->n_params && put_params(msg, up->n_params, up->param_keys,
 					up->param_vals))) {
 		nlmsg_free(msg);
@@ -485,6 +492,13 @@ static int on_status(struct nl_msg *msg, void *arg)
 		n->leader_id = nla_get_u32(tb[PAXOS_A_LEADER_ID]);
 	if (tb[PAXOS_A_BALLOT])
 		n->ballot = nla_get_u64(tb[PAXOS_A_BALLOT]);
+	if (tb[PAXOS_A_STATE_FLAGS]) {
+		n->have_state = true;
+		n->state_flags = nla_get_u32(tb[PAXOS_A_STATE_FLAGS]);
+	}
+	if (tb[PAXOS_A_STATE_PATH])
+		nla_strlcpy(n->state_path, tb[PAXOS_A_STATE_PATH],
+			    sizeof(n->state_path));
 	if (tb[PAXOS_A_PEERS])
 		parse_peers(tb[PAXOS_A_PEERS], &n->n_peers, n->peers);
 	if (tb[PAXOS_A_PARAMS]) {

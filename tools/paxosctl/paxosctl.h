@@ -39,6 +39,9 @@ struct pxc_node {
 	uint64_t params[__PAXOS_PARAM_MAX];
 	bool have_status;
 	struct paxos_status st;
+	bool have_state;	/* PAXOS_A_STATE_FLAGS reported */
+	uint32_t state_flags;	/* PAXOS_STATE_F_* */
+	char state_path[PAXOS_STATE_PATH_MAX];
 	const char *source;	/* "netlink" or "ioctl" */
 };
 
@@ -51,6 +54,10 @@ struct pxc_up {
 	uint16_t group_id, ethertype;
 	uint32_t n_peers;
 	struct pxc_peer peers[PAXOS_MAX_NODES];
+	const char *state_path;	/* --state: durable acceptor state */
+	bool rejoin;		/* --rejoin: the state was lost */
+	bool has_key;		/* --key-file: never printed */
+	uint8_t key[PAXOS_KEY_LEN];
 	uint32_t n_params;
 	uint32_t param_keys[__PAXOS_PARAM_MAX];
 	uint64_t param_vals[__PAXOS_PARAM_MAX];

@@ -24,6 +24,30 @@ static int popcount(uint32_t v)
 	return n;
 }
 
+/* PAXOS_STATE_F_* by bit, as reported (REJOIN is only a request). */
+static const char *const state_names[] = {
+	[1] = "durable", [2] = "rejoining", [3] = "auth", [4] = "failed",
+};
+
+/* The acceptor's durability, and frame authentication. */
+static void print_state(const struct pxc_node *n)
+{
+	uint32_t f = n->state_flags;
+
+	if (f & PAXOS_STATE_F_DURABLE)
+		printf("  %-15s durable in %s%s%s\n", "acceptor state:",
+		       n->state_path,
+		       f & PAXOS_STATE_F_REJOINING ?
+		       "  (REJOINING: lost state, not voting yet)" : "",
+		       f & PAXOS_STATE_F_FAILED ?
+		       "  (FAILED: write error, acceptor mute)" : "");
+	else
+		printf("  %-15s IN MEMORY ONLY: unsafe across crashes and restarts\n",
+		       "acceptor state:");
+	printf("  %-15s %s\n", "frames:", f & PAXOS_STATE_F_AUTH ?
+	       "authenticated (cluster key)" : "not authenticated");
+}
+
 static void print_ids(const char *label, uint32_t members)
 {
 	uint32_t id;
@@ -55,6 +79,8 @@ static void print_human(const struct pxc_node *n)
 		       n->node_id, n->source);
 	}
 	print_ids("members:", n->members);
+	if (n->have_state)
+		print_state(n);
 	if (n->leader_id)
 		printf("  %-15s %u%s\n", "leader:", n->leader_id,
 		       n->leader_id == n->node_id ? " (this node)" : "");
@@ -136,6 +162,17 @@ static void print_json(const struct pxc_node *n)
 	}
 	printf("],\n  \"quorum\": %d,\n  \"leader_id\": %u,\n",
 	       popcount(n->members) / 2 + 1, n->leader_id);
+	if (n->have_state) {
+		printf("  \"state_flags\": [");
+		sep = "";
+		for (i = 0; i < ARRAY_SIZE(state_names); i++) {
+			if (!(n->state_flags & (1u << i)) || !state_names[i])
+				continue;
+			printf("%s\"%s\"", sep, state_names[i]);
+			sep = ", ";
+		}
+		printf("],\n  \"state_path\": \"%s\",\n", n->state_path);
+	}
 	if (n->have_status) {
 		printf("  \"is_leader\": %s,\n", st->is_leader ? "true" :
 		       "false");

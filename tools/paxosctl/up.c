@@ -2,10 +2,59 @@
 /*
  * paxosctl up IFNAME --id N --peer ID=MAC ... [options]
  */
+#include <ctype.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "paxosctl.h"
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * The cluster key from @path: 32 raw bytes, or 64 hex digits (and an
+ * optional newline).  Never printed.  0 or -1.
+ */
+static int read_key(const char *path, uint8_t *key)
+{
+	uint8_t buf[PAXOS_KEY_LEN * 2 + 2];
+	size_t n, i;
+	FILE *f;
+	int hi, lo;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n == PAXOS_KEY_LEN) {
+		memcpy(key, buf, n);
+		explicit_bzero(buf, sizeof(buf));
+		return 0;
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n != PAXOS_KEY_LEN * 2)
+		goto bad;
+	for (i = 0; i < PAXOS_KEY_LEN; i++) {
+		hi = hexval(buf[2 * i]);
+		lo = hexval(buf[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			goto bad;
+		key[i] = hi << 4 | lo;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+bad:
+	explicit_bzero(buf, sizeof(buf));
+	return -1;
+}
 
 int cmd_up(int argc, char **argv)
 {
@@ -17,6 +66,9 @@ int cmd_up(int argc, char **argv)
 		{ "roles", required_argument, NULL, 'r' },
 		{ "ethertype", required_argument, NULL, 'e' },
 		{ "set", required_argument, NULL, 's' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "rejoin", no_argument, NULL, 'R' },
+		{ "key-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -27,7 +79,7 @@ int cmd_up(int argc, char **argv)
 	int c, err;
 
 	optind = 0;	/* GNU: rescan from scratch */
-	while ((c = getopt_long(argc, argv, "i:p:c:g:r:e:s:h", opts,
+	while ((c = getopt_long(argc, argv, "i:p:c:g:r:e:s:S:RK:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -79,6 +131,23 @@ int cmd_up(int argc, char **argv)
 				       PXC_USAGE;
 			up.n_params++;
 			break;
+		case 'S':
+			if (optarg[0] != '/' ||
+			    strlen(optarg) >= PAXOS_STATE_PATH_MAX)
+				return pxc_err("up", "--state %s: absolute path, < %d bytes",
+					       optarg, PAXOS_STATE_PATH_MAX),
+				       PXC_USAGE;
+			up.state_path = optarg;
+			break;
+		case 'R':
+			up.rejoin = true;
+			break;
+		case 'K':
+			if (read_key(optarg, up.key))
+				return pxc_err("up", "--key-file %s: not 32 bytes/64 hex digits",
+					       optarg), PXC_USAGE;
+			up.has_key = true;
+			break;
 		case 'h':
 			return pxc_help("up"), PXC_OK;
 		default:
@@ -99,10 +168,14 @@ int cmd_up(int argc, char **argv)
 		return pxc_err("up", "at least one --peer ID=MAC is required (every member, this node included)"),
 		       PXC_USAGE;
 
+	if (up.rejoin && !up.state_path)
+		return pxc_err("up", "--rejoin needs --state"), PXC_USAGE;
+
 	err = pxc_nl_open(&nl, false);
 	if (err)
 		return PXC_ERR;
 	err = pxc_nl_up(nl, &up);
+	explicit_bzero(up.key, sizeof(up.key));
 	pxc_nl_close(nl);
 	return err ? PXC_ERR : PXC_OK;
 }
