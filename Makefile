@@ -38,7 +38,7 @@ for_kernels = set -e; \
 
 .PHONY: all modules userspace $(SUBDIRS) clean install modules_install \
 	headers_install dkms-install dkms-uninstall test vmtest \
-	vmtest-selftest sim sim-long unit kunit demo style check bench \
+	vmtest-selftest debug-kernel sim sim-long unit kunit demo style check bench \
 	bench-quick deps version help
 
 all: modules userspace
@@ -95,9 +95,19 @@ deps:
 test: deps
 	@tests/run-all.sh
 
-# Only the VM tests (tests/vm/t-*.sh, m-*.sh), KVER=<v> for one kernel.
+# Only the VM tests (tests/vm/t-*.sh, m-*.sh), KVER=<v> for one kernel;
+# KERNEL=debug: on the debug kernel (built first if needed).
 vmtest: deps
+ifeq ($(KERNEL),debug)
+	@kunit/vmtest-debug.sh
+else
 	@tests/run-all.sh build vm
+endif
+
+# The KASAN/lockdep/kmemleak x86_64 kernel for the VM tests (cached in
+# ~/.cache/kpaxos/debug, see docs/kunit.md).
+debug-kernel: deps
+	@kunit/debug-kernel.sh
 
 vmtest-selftest: deps
 	@tests/run-all.sh selftest
@@ -149,6 +159,8 @@ help:
 	@echo '  make test               every test, ends "N passed, N failed"'
 	@echo '                          QUICK=1: no VMs; TESTS=<regex>: filter'
 	@echo '  make vmtest [KVER=6.12] the VM tests only (default: 6.1 and 6.12)'
+	@echo '  make vmtest KERNEL=debug  the VM tests on the debug kernel'
+	@echo '  make debug-kernel       build it (KASAN, lockdep, kmemleak; cached)'
 	@echo '  make sim [SEEDS=N] | sim-long | unit | kunit | bench | bench-quick'
 	@echo '  make demo               3-node cluster in a QEMU guest'
 	@echo '  make style | check      checkpatch | sparse'

@@ -16,7 +16,9 @@
 # a last line "N passed, N failed"; exit status non-zero on any failure.
 # The debug kernel is slower under TCG: each test's "# kpaxos-timeout:"
 # (default 300 s) is multiplied by KPAXOS_DEBUG_SLOWDOWN (default 3).
-# TESTS=<regex> filters tests by name (e.g. t-cluster3).
+# TESTS=<regex> filters tests by name (e.g. t-cluster3).  KPAXOS_DEADLINE
+# (seconds since the epoch; tests/run-all.sh) cuts each test's limit to end
+# by then; a test that cannot start, or is stopped by that cut, is SKIPped.
 
 set -uo pipefail
 
@@ -76,6 +78,15 @@ for t in "${tests[@]}"; do
 	[ -z "${TESTS:-}" ] || [[ $name =~ $TESTS ]] || continue
 	limit=$(header "$t" timeout)
 	limit=$(( ${limit:-300} * slow ))
+	full=$limit
+	if [ "${KPAXOS_DEADLINE:-0}" -gt 0 ]; then
+		left=$((KPAXOS_DEADLINE - $(date +%s) - 150))
+		if [ "$left" -lt 120 ]; then
+			echo "SKIP  $name: out of time (KPAXOS_DEADLINE)"
+			continue
+		fi
+		[ "$limit" -gt "$left" ] && limit=$left
+	fi
 	log=$logs/debug-$base.log
 	t0=$SECONDS
 	case "$base" in
@@ -101,6 +112,14 @@ for t in "${tests[@]}"; do
 		;;
 	77)
 		echo "SKIP  $name (${el}s)"
+		;;
+	124)
+		if [ "$limit" -lt "$full" ]; then
+			echo "SKIP  $name (${el}s): stopped at KPAXOS_DEADLINE"
+		else
+			echo "FAIL  $name (${el}s, TIMEOUT, log ${log#"$root"/})"
+			nfail=$((nfail + 1))
+		fi
 		;;
 	*)
 		echo "FAIL  $name (${el}s, status $rc, log ${log#"$root"/})"

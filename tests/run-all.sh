@@ -21,6 +21,8 @@
 #   vm        each tests/vm/t-*.sh (tests/vm/run.sh) and tests/vm/m-*.sh
 #             (tests/vm/multi.sh) on each kernel
 #   bench     tools/bench/run.sh --quick, if it exists
+#   debug     kunit/vmtest-debug.sh: build the KASAN/lockdep/kmemleak
+#             kernel (cached) and run VM tests on it
 #
 # Environment:
 #   KVER=...     kernels for build/selftest/vm: versions or series,
@@ -29,6 +31,13 @@
 #   TESTS=RE     only tests whose name matches the extended regex RE
 #                (names as printed, e.g. unit, sim, vm/t-basic@6.1.0-56-amd64)
 #   SIM_SEEDS=N  seeds for the simulator suite (default 10000)
+#   KPAXOS_DEADLINE=T  a time budget (seconds since the epoch, as date +%s):
+#                a test's time limit is cut to end by T, a test killed by
+#                that cut counts as skipped (not failed), and no test starts
+#                in the last 2 minutes.  .ci/run sets it so that CI ends in
+#                time; without it every test runs with its own limit.
+#   DEBUG_TESTS=RE  the debug suite's VM tests (default: a representative
+#                set; "." for all); see kunit/vmtest-debug.sh
 #
 # VM test scripts may set, in a comment line of their own:
 #   # kpaxos-timeout: SECONDS     (default 300)
@@ -54,10 +63,11 @@ nfail=0
 nskip=0
 failures=()
 
-ALL_SUITES="build unit check sim kunit dkms selftest vm bench"
+ALL_SUITES="build unit check sim kunit dkms selftest vm bench debug"
 suites=${*:-$ALL_SUITES}
 if [ "$quick" = 1 ]; then
-	suites=$(echo " $suites " | sed 's/ selftest / /; s/ vm / /; s/ bench / /')
+	suites=$(echo " $suites " |
+		 sed 's/ selftest / /; s/ vm / /; s/ bench / /; s/ debug / /')
 fi
 
 want_suite()
@@ -118,18 +128,45 @@ record()
 	fi
 }
 
+deadline=${KPAXOS_DEADLINE:-0}
+# The debug suite's default tests: cluster, failures, bad input, teardown.
+DEBUG_DEFAULT='t-(cluster3|rmmod|badinput|crash-restart|kvstore)@'
+export KPAXOS_DEADLINE=$deadline
+
+# budget LIMIT: print LIMIT, or less if the deadline comes first; fails if
+# there is no time left to start anything.
+budget()
+{
+	local left
+
+	[ "$deadline" -gt 0 ] || { echo "$1"; return 0; }
+	left=$((deadline - $(date +%s)))
+	[ "$left" -ge 120 ] || return 1
+	[ "$1" -lt "$left" ] && left=$1
+	echo "$left"
+}
+
 # run NAME TIMEOUT CMD...: run CMD (output to the log), count it.  A final
 # "N passed, M failed" line in its output adds those counts instead of 1.
 run()
 {
-	local name=$1 limit=$2 log t0 rc counts p= f=
+	local name=$1 limit=$2 log t0 rc counts p= f= cut
 
 	shift 2
 	selected "$name" || return 0
 	log=$(logname "$name")
+	if ! cut=$(budget "$limit"); then
+		skip "$name" "out of time (KPAXOS_DEADLINE)"
+		return 0
+	fi
 	t0=$SECONDS
-	timeout -k 15 "$limit" "$@" </dev/null >"$log" 2>&1
+	timeout -k 15 "$cut" "$@" </dev/null >"$log" 2>&1
 	rc=$?
+	if [ "$rc" = 124 ] && [ "$cut" -lt "$limit" ]; then
+		echo "run-all: stopped after ${cut}s at KPAXOS_DEADLINE" >>"$log"
+		skip "$name" "stopped at the time budget (KPAXOS_DEADLINE)"
+		return 0
+	fi
 	counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -n "$counts" ]; then
 		p=$(echo "$counts" | awk '{ print $1 }')
@@ -277,7 +314,7 @@ fi
 # ---- kunit --------------------------------------------------------------
 if want_suite kunit; then
 	if [ -x kunit/run.sh ]; then
-		run kunit 2400 kunit/run.sh
+		run kunit 1800 kunit/run.sh
 	else
 		skip kunit "kunit/run.sh does not exist yet"
 	fi
@@ -345,7 +382,17 @@ if want_suite bench; then
 	fi
 fi
 
+# ---- debug: VM tests on the KASAN/lockdep/kmemleak kernel ----------------
+# Last: the cold kernel build is the most expensive step, and whatever the
+# time budget leaves is what it gets.
+if want_suite debug; then
+	# shellcheck disable=SC2086
+	run debug 4500 env TESTS="${DEBUG_TESTS:-$DEBUG_DEFAULT}" \
+		kunit/vmtest-debug.sh
+fi
+
 echo
+echo "total time: $((SECONDS / 60)) min $((SECONDS % 60)) s; logs in out/test-logs/"
 [ "$nskip" -gt 0 ] && echo "$nskip skipped"
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 echo "$npass passed, $nfail failed"
