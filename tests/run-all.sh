@@ -14,7 +14,8 @@
 #   unit      make -C tests/unit check
 #   check     make -C DIR check, for userlib, tools/*, examples/* that have
 #             a check target
-#   sim       make -C tools/sim run SEEDS=$SIM_SEEDS (10000), check-bug
+#   sim       make -C tools/sim run SEEDS=$SIM_SEEDS (10000); tests/sim/run.sh
+#             (determinism, regression seeds); check-bug (planted bug)
 #   kunit     kunit/run.sh
 #   dkms      tests/dkms.sh (dkms add/build/install/remove, both kernels)
 #   selftest  tests/vm/selftest/run.sh on each kernel (the harness's tests)
@@ -300,6 +301,8 @@ if want_suite sim; then
 			record "$name ($seeds seeds)" "$rc" "" "" \
 				$((SECONDS - t0)) "$log"
 		fi
+		[ -x tests/sim/run.sh ] &&
+			run sim-selfcheck 600 tests/sim/run.sh
 		if has_target tools/sim check-bug; then
 			run sim-check-bug 1200 make -C tools/sim \
 				--no-print-directory check-bug
