@@ -24,4 +24,11 @@
 #error "paxos.ko supports Linux 6.1 and later"
 #endif
 
+/* 6.12 moved asm/unaligned.h to linux/unaligned.h; 6.1 has only the former. */
+#if __has_include("linux/unaligned.h")
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 #endif /* KPAXOS_COMPAT_H */

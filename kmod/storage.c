@@ -23,11 +23,6 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/string.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#include <linux/unaligned.h>	/* 6.12: moved from asm/ */
-#else
-#include <asm/unaligned.h>
-#endif
 
 static unsigned long paxos_state_compact_bytes = 64UL << 20;
 module_param_named(state_compact_bytes, paxos_state_compact_bytes, ulong,

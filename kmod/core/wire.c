@@ -298,7 +298,10 @@ int px_batch_next(struct px_batch_iter *it, struct px_cmd *cmd)
 
 /* ------------------------------------------------------------- SipHash tag */
 
-#define SIP_ROTL(x, b)	(u64)(((x) << (b)) | ((x) >> (64 - (b))))
+static inline u64 sip_rotl(u64 x, unsigned int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
 
 struct sip_state {
 	u64 v0, v1, v2, v3;
@@ -307,19 +310,19 @@ struct sip_state {
 static void sip_round(struct sip_state *s)
 {
 	s->v0 += s->v1;
-	s->v1 = SIP_ROTL(s->v1, 13);
+	s->v1 = sip_rotl(s->v1, 13);
 	s->v1 ^= s->v0;
-	s->v0 = SIP_ROTL(s->v0, 32);
+	s->v0 = sip_rotl(s->v0, 32);
 	s->v2 += s->v3;
-	s->v3 = SIP_ROTL(s->v3, 16);
+	s->v3 = sip_rotl(s->v3, 16);
 	s->v3 ^= s->v2;
 	s->v0 += s->v3;
-	s->v3 = SIP_ROTL(s->v3, 21);
+	s->v3 = sip_rotl(s->v3, 21);
 	s->v3 ^= s->v0;
 	s->v2 += s->v1;
-	s->v1 = SIP_ROTL(s->v1, 17);
+	s->v1 = sip_rotl(s->v1, 17);
 	s->v1 ^= s->v2;
-	s->v2 = SIP_ROTL(s->v2, 32);
+	s->v2 = sip_rotl(s->v2, 32);
 }
 
 static void sip_absorb(struct sip_state *s, u64 m)
