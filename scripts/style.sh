@@ -36,7 +36,8 @@ fi
 
 # Out-of-tree: no MAINTAINERS, no git tree of the kernel.  User-space files
 # may use typedefs of their own (NEW_TYPEDEFS), the C library's types and
-# plain __attribute__ (no kernel macros there).
+# plain __attribute__ (no kernel macros there), and volatile sig_atomic_t
+# for signal handlers.
 common=(--no-tree --terse --show-types --file --max-line-length=80
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
 bad=0
@@ -48,7 +49,7 @@ for f in "${files[@]}"; do
 	kmod/*) ;;
 	# UAPI headers cannot use the kernel's __packed & co.
 	uapi/*) extra=(--ignore PREFER_DEFINED_ATTRIBUTE_MACRO) ;;
-	*) extra=(--ignore NEW_TYPEDEFS,PREFER_KERNEL_TYPES,SSCANF_TO_KSTRTO,PREFER_PR_LEVEL,EMBEDDED_FUNCTION_NAME,PREFER_DEFINED_ATTRIBUTE_MACRO) ;;
+	*) extra=(--ignore NEW_TYPEDEFS,PREFER_KERNEL_TYPES,SSCANF_TO_KSTRTO,PREFER_PR_LEVEL,EMBEDDED_FUNCTION_NAME,PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE) ;;
 	esac
 	out=$(perl "$cp_dir/checkpatch.pl" "${common[@]}" "${extra[@]}" "$f" \
 	      2>&1 | grep -E ': (ERROR|WARNING):' || true)

@@ -256,15 +256,29 @@ static int cmd_up(int argc, char **argv)
 	c.roles = PAXOS_ROLE_ALL;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'i': c.node_id = (uint32_t)num(optarg); break;
-		case 'f': snprintf(c.ifname, sizeof(c.ifname), "%s", optarg);
+		case 'i':
+			c.node_id = (uint32_t)num(optarg);
 			break;
-		case 'p': parse_peer(&c, optarg); break;
-		case 'c': c.cluster_id = (uint32_t)num(optarg); break;
-		case 'g': c.group_id = (uint16_t)num(optarg); break;
-		case 'r': c.roles = parse_roles(optarg); break;
-		case 'e': c.ethertype = (uint16_t)num(optarg); break;
-		default: usage();
+		case 'f':
+			snprintf(c.ifname, sizeof(c.ifname), "%s", optarg);
+			break;
+		case 'p':
+			parse_peer(&c, optarg);
+			break;
+		case 'c':
+			c.cluster_id = (uint32_t)num(optarg);
+			break;
+		case 'g':
+			c.group_id = (uint16_t)num(optarg);
+			break;
+		case 'r':
+			c.roles = parse_roles(optarg);
+			break;
+		case 'e':
+			c.ethertype = (uint16_t)num(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	fd = open_dev(O_RDWR);
@@ -585,18 +599,41 @@ static int cmd_propose(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': pr.first = num(optarg); break;
-		case 'F': fill = no_wait = true; break;
-		case 'n': pr.count = num(optarg); break;
-		case 's': pr.size = num(optarg); break;
-		case 'k': start = num(optarg); break;
-		case 'K': pr.nclients = num(optarg); break;
-		case 'r': retry_ms = num(optarg); break;
-		case 't': timeout = num(optarg); break;
-		case 'N': no_wait = true; break;
-		case 'D': duration = num(optarg); break;
-		case 'I': interval = num(optarg); break;
-		default: usage();
+		case 'c':
+			pr.first = num(optarg);
+			break;
+		case 'F':
+			fill = no_wait = true;
+			break;
+		case 'n':
+			pr.count = num(optarg);
+			break;
+		case 's':
+			pr.size = num(optarg);
+			break;
+		case 'k':
+			start = num(optarg);
+			break;
+		case 'K':
+			pr.nclients = num(optarg);
+			break;
+		case 'r':
+			retry_ms = num(optarg);
+			break;
+		case 't':
+			timeout = num(optarg);
+			break;
+		case 'N':
+			no_wait = true;
+			break;
+		case 'D':
+			duration = num(optarg);
+			break;
+		case 'I':
+			interval = num(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (duration && !pr.count)
@@ -761,11 +798,20 @@ static int cmd_dump(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'f': from = num(optarg); break;
-		case 'u': until = num(optarg); break;
-		case 't': timeout = num(optarg); break;
-		case 'N': now_only = true; break;
-		default: usage();
+		case 'f':
+			from = num(optarg);
+			break;
+		case 'u':
+			until = num(optarg);
+			break;
+		case 't':
+			timeout = num(optarg);
+			break;
+		case 'N':
+			now_only = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	fd = open_dev(O_RDONLY | O_NONBLOCK);
@@ -845,9 +891,14 @@ static int cmd_wait_read(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'l': leave = true; break;
-		case 'e': eintr = true; break;
-		default: usage();
+		case 'l':
+			leave = true;
+			break;
+		case 'e':
+			eintr = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	fd = open_dev(O_RDONLY);
@@ -1112,10 +1163,12 @@ static size_t build_frame(const char *kind, uint8_t *p, uint32_t cluster,
 			p[i] = (uint8_t)rng();
 		if (p[0] == PAXOS_WIRE_MAGIC >> 8)
 			p[0] ^= 0xff;
-		return len;
 	} else {
 		die("unknown frame kind '%s'", kind);
 	}
+	if (!strcmp(kind, "garbage"))
+		return len;
+
 	memcpy(p, &h, sizeof(h) < len ? sizeof(h) : len);
 	for (i = sizeof(h); i < len; i++)
 		p[i] = (uint8_t)rng();
@@ -1144,13 +1197,27 @@ static int cmd_frame(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'f': ifname = optarg; break;
-		case 'k': kind = optarg; break;
-		case 'n': count = num(optarg); break;
-		case 'c': cluster = (uint32_t)num(optarg); break;
-		case 'g': group = (uint16_t)num(optarg); break;
-		case 's': src = (uint8_t)num(optarg); break;
-		case 'e': ethertype = (uint16_t)num(optarg); break;
+		case 'f':
+			ifname = optarg;
+			break;
+		case 'k':
+			kind = optarg;
+			break;
+		case 'n':
+			count = num(optarg);
+			break;
+		case 'c':
+			cluster = (uint32_t)num(optarg);
+			break;
+		case 'g':
+			group = (uint16_t)num(optarg);
+			break;
+		case 's':
+			src = (uint8_t)num(optarg);
+			break;
+		case 'e':
+			ethertype = (uint16_t)num(optarg);
+			break;
 		case 'd':
 			mac = ether_aton(optarg);
 			if (!mac)
@@ -1161,7 +1228,8 @@ static int cmd_frame(int argc, char **argv)
 			for (k = 0; k < ARRAY_SIZE(kinds); k++)
 				printf("%s %s\n", kinds[k].name, kinds[k].drop);
 			return 0;
-		default: usage();
+		default:
+			usage();
 		}
 	}
 	if (!kind)
@@ -1221,15 +1289,14 @@ int main(int argc, char **argv)
 	if (getenv("PXTEST_DEV"))
 		dev_path = getenv("PXTEST_DEV");
 	while (argc > 1 && argv[1][0] == '-') {
-		if (!strcmp(argv[1], "--dev") && argc > 2) {
+		if (!strcmp(argv[1], "--dev") && argc > 2)
 			dev_path = argv[2];
-		} else if (!strcmp(argv[1], "--netns") && argc > 2) {
+		else if (!strcmp(argv[1], "--netns") && argc > 2)
 			netns_list = argv[2];
-		} else if (!strcmp(argv[1], "--expect") && argc > 2) {
+		else if (!strcmp(argv[1], "--expect") && argc > 2)
 			expect_errno = errno_by_name(argv[2]);
-		} else {
+		else
 			usage();
-		}
 		argc -= 2;
 		argv += 2;
 	}
