@@ -16,7 +16,8 @@
 #             a check target
 #   sim       make -C tools/sim run SEEDS=$SIM_SEEDS (10000); tests/sim/run.sh
 #             (determinism, regression seeds); check-bug (planted bug)
-#   kunit     kunit/run.sh
+#   kunit     kunit/run.sh, and kunit/run.sh --selftest (a broken
+#             expectation must fail the run)
 #   dkms      tests/dkms.sh (dkms add/build/install/remove, both kernels)
 #   selftest  tests/vm/selftest/run.sh on each kernel (the harness's tests)
 #   vm        each tests/vm/t-*.sh (tests/vm/run.sh) and tests/vm/m-*.sh
@@ -318,6 +319,8 @@ fi
 if want_suite kunit; then
 	if [ -x kunit/run.sh ]; then
 		run kunit 1800 kunit/run.sh
+		# The wiring: a deliberately broken expectation must fail.
+		run kunit-selftest 900 kunit/run.sh --selftest
 	else
 		skip kunit "kunit/run.sh does not exist yet"
 	fi
