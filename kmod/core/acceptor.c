@@ -30,21 +30,6 @@ static void slot_reset(struct px_acc_slot *s)
 	s->ballot = 0;
 }
 
-/* A well-formed batch with no flags set (flags are 0 on the wire). */
-static bool value_ok(const u8 *v, u32 len)
-{
-	struct px_batch_iter it;
-	struct px_cmd c;
-	int r;
-
-	if (px_batch_iter_init(&it, v, len))
-		return false;
-	while ((r = px_batch_next(&it, &c)) == 1)
-		if (c.dup)
-			return false;
-	return r == 0;
-}
-
 int px_acceptor_init(struct px_acceptor *a, const struct px_config *cfg)
 {
 	size_t sz;
@@ -252,7 +237,7 @@ static int on_accept(struct px_acceptor *a, const struct px_msg *m)
 		return -EINVAL;
 	value = m->body + 8;
 	len = m->len - 8;
-	if (!value_ok(value, len))
+	if (!px_batch_valid(value, len))
 		return -EINVAL;
 	a->stats.accepts++;
 	if (b < a->promised)

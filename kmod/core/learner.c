@@ -127,21 +127,6 @@ static u64 first_retained(const struct px_learner *l)
 	return l->delivered >= l->nslots ? l->delivered - l->nslots + 1 : 1;
 }
 
-/* A well-formed batch with no flags set (flags are 0 on the wire). */
-static bool value_ok(const u8 *v, u32 len)
-{
-	struct px_batch_iter it;
-	struct px_cmd c;
-	int r;
-
-	if (px_batch_iter_init(&it, v, len))
-		return false;
-	while ((r = px_batch_next(&it, &c)) == 1)
-		if (c.dup)
-			return false;
-	return r == 0;
-}
-
 /* ------------------------------------------------------------------ dedup */
 
 static u32 dd_bucket(u64 client_id)
@@ -410,7 +395,7 @@ static int on_accept(struct px_learner *l, u64 now, const struct px_msg *m)
 		return -EINVAL;
 	value = m->body + 8;
 	len = m->len - 8;
-	if (!value_ok(value, len))
+	if (!px_batch_valid(value, len))
 		return -EINVAL;
 	decided = px_get_be64(m->body);
 	take_leader(l, b);
@@ -470,7 +455,8 @@ static int on_chosen(struct px_learner *l, u64 now, const struct px_msg *m)
 	struct px_lslot *s;
 	int err;
 
-	if (!i || m->len > l->cfg.max_value || !value_ok(m->body, m->len))
+	if (!i || m->len > l->cfg.max_value ||
+	    !px_batch_valid(m->body, m->len))
 		return -EINVAL;
 	if (i <= l->delivered)
 		return 0;

@@ -273,5 +273,7 @@ struct px_batch_iter {
 int px_batch_iter_init(struct px_batch_iter *it, const u8 *value, u32 len);
 /* 1 and *cmd filled, 0 at the end, -EINVAL if malformed. */
 int px_batch_next(struct px_batch_iter *it, struct px_cmd *cmd);
+/* A well-formed batch value with no flags set (flags are 0 on the wire). */
+bool px_batch_valid(const u8 *value, u32 len);
 
 #endif /* PX_H */

@@ -296,6 +296,20 @@ int px_batch_next(struct px_batch_iter *it, struct px_cmd *cmd)
 	return 1;
 }
 
+bool px_batch_valid(const u8 *value, u32 len)
+{
+	struct px_batch_iter it;
+	struct px_cmd c;
+	int r;
+
+	if (px_batch_iter_init(&it, value, len))
+		return false;
+	while ((r = px_batch_next(&it, &c)) == 1)
+		if (c.dup)
+			return false;
+	return r == 0;
+}
+
 /* ------------------------------------------------------------- SipHash tag */
 
 static inline u64 sip_rotl(u64 x, unsigned int b)
