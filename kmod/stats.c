@@ -50,22 +50,7 @@ void paxos_instance_status(struct paxos_instance *inst,
 		st->drops[i] = atomic64_read(&inst->cnt.drops[i]);
 }
 
-static const char *const drop_names[__PAXOS_DROP_MAX] = {
-	[PAXOS_DROP_NONE] = "none",
-	[PAXOS_DROP_TRUNCATED] = "truncated",
-	[PAXOS_DROP_OVERSIZED] = "oversized",
-	[PAXOS_DROP_BAD_MAGIC] = "bad_magic",
-	[PAXOS_DROP_BAD_VERSION] = "bad_version",
-	[PAXOS_DROP_FOREIGN_CLUSTER] = "foreign_cluster",
-	[PAXOS_DROP_FOREIGN_GROUP] = "foreign_group",
-	[PAXOS_DROP_UNKNOWN_TYPE] = "unknown_type",
-	[PAXOS_DROP_BAD_NODE] = "bad_node",
-	[PAXOS_DROP_BAD_FRAG] = "bad_frag",
-	[PAXOS_DROP_BAD_BODY] = "bad_body",
-	[PAXOS_DROP_BAD_AUTH] = "bad_auth",
-	[PAXOS_DROP_REASM] = "reasm",
-	[PAXOS_DROP_QUEUE_FULL] = "queue_full",
-};
+static const char *const drop_names[__PAXOS_DROP_MAX] = PAXOS_DROP_NAMES;
 
 static int status_show(struct seq_file *m, void *v)
 {

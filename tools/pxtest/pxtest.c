@@ -298,22 +298,7 @@ static int cmd_down(int argc, char **argv)
 
 /* --------------------------------------------------------------- status */
 
-static const char *const drop_names[__PAXOS_DROP_MAX] = {
-	[PAXOS_DROP_NONE] = "none",
-	[PAXOS_DROP_TRUNCATED] = "truncated",
-	[PAXOS_DROP_OVERSIZED] = "oversized",
-	[PAXOS_DROP_BAD_MAGIC] = "bad_magic",
-	[PAXOS_DROP_BAD_VERSION] = "bad_version",
-	[PAXOS_DROP_FOREIGN_CLUSTER] = "foreign_cluster",
-	[PAXOS_DROP_FOREIGN_GROUP] = "foreign_group",
-	[PAXOS_DROP_UNKNOWN_TYPE] = "unknown_type",
-	[PAXOS_DROP_BAD_NODE] = "bad_node",
-	[PAXOS_DROP_BAD_FRAG] = "bad_frag",
-	[PAXOS_DROP_BAD_BODY] = "bad_body",
-	[PAXOS_DROP_BAD_AUTH] = "bad_auth",
-	[PAXOS_DROP_REASM] = "reasm",
-	[PAXOS_DROP_QUEUE_FULL] = "queue_full",
-};
+static const char *const drop_names[__PAXOS_DROP_MAX] = PAXOS_DROP_NAMES;
 
 /* Enter network namespace @name (a name under /run/netns, or a path). */
 static void enter_netns(const char *name)

@@ -146,6 +146,24 @@ enum paxos_drop_reason {
 	__PAXOS_DROP_MAX
 };
 
+/* Names of the drop reasons, for an array initialiser (status output). */
+#define PAXOS_DROP_NAMES {					\
+	[PAXOS_DROP_NONE] = "none",				\
+	[PAXOS_DROP_TRUNCATED] = "truncated",			\
+	[PAXOS_DROP_OVERSIZED] = "oversized",			\
+	[PAXOS_DROP_BAD_MAGIC] = "bad_magic",			\
+	[PAXOS_DROP_BAD_VERSION] = "bad_version",		\
+	[PAXOS_DROP_FOREIGN_CLUSTER] = "foreign_cluster",	\
+	[PAXOS_DROP_FOREIGN_GROUP] = "foreign_group",		\
+	[PAXOS_DROP_UNKNOWN_TYPE] = "unknown_type",		\
+	[PAXOS_DROP_BAD_NODE] = "bad_node",			\
+	[PAXOS_DROP_BAD_FRAG] = "bad_frag",			\
+	[PAXOS_DROP_BAD_BODY] = "bad_body",			\
+	[PAXOS_DROP_BAD_AUTH] = "bad_auth",			\
+	[PAXOS_DROP_REASM] = "reasm",				\
+	[PAXOS_DROP_QUEUE_FULL] = "queue_full",			\
+}
+
 /* ------------------------------------------------------------------------
  * /dev/paxos records
  *
