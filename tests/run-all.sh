@@ -13,7 +13,7 @@
 #             (W=1; a compiler warning fails it)
 #   unit      make -C tests/unit check
 #   check     make -C DIR check, for userlib, tools/*, examples/* that have
-#             a check target
+#             a check target; tests/install.sh (make install into a DESTDIR)
 #   sim       make -C tools/sim run SEEDS=$SIM_SEEDS (10000); tests/sim/run.sh
 #             (determinism, regression seeds); check-bug (planted bug)
 #   kunit     kunit/run.sh, and kunit/run.sh --selftest (a broken
@@ -277,6 +277,7 @@ if want_suite check; then
 		has_target "$d" check || continue
 		run "check:$d" 900 make -C "$d" --no-print-directory check
 	done
+	run install 900 tests/install.sh
 fi
 
 # ---- sim ----------------------------------------------------------------
