@@ -35,7 +35,7 @@ int px_acceptor_init(struct px_acceptor *a, const struct px_config *cfg)
 	size_t sz;
 
 	px_memset(a, 0, sizeof(*a));
-	if (px_config_check(cfg, NULL))
+	if (px_config_check_known(cfg))
 		return -EINVAL;
 	a->cfg = *cfg;
 	sz = (size_t)cfg->acceptor_slots * sizeof(*a->slots);

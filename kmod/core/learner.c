@@ -45,7 +45,7 @@ struct px_lslot {
 	u64 vote_ballot;	/* ballot the votes are for */
 	u8 *value;		/* NULL: not known */
 	u32 len;
-	u32 votes;		/* members that sent ACCEPTED(vote_ballot) */
+	u32 votes;		/* nodes that sent ACCEPTED(vote_ballot) */
 	bool decided;		/* chosen (value may still be missing) */
 };
 
@@ -75,6 +75,8 @@ struct px_learner {
 	u64 req_delivered;	/* delivered when that request was sent */
 	u8 req_dst;		/* whom it was sent to */
 
+	struct px_mlog ml;	/* configurations, from the delivered values */
+
 	/* dedup table */
 	struct px_dedup *dd;
 	u16 *dd_hash;
@@ -84,11 +86,6 @@ struct px_learner {
 	struct px_ready out;
 	struct px_learner_stats stats;
 };
-
-static bool is_member(u32 members, u8 id)
-{
-	return id >= 1 && id < 32 && (members >> id & 1);
-}
 
 static struct px_lslot *lslot_at(const struct px_learner *l, u64 instance)
 {
@@ -239,6 +236,9 @@ static void deliver_one(struct px_learner *l, u64 instance,
 
 		dup = dd_check(l, c.client_id, c.seq, instance);
 		px_put_be32(flags, dup ? PAXOS_CMD_F_DUP : 0);
+		/* Retried or not: px_mlog_apply() is idempotent enough. */
+		if (c.client_id == PAXOS_CLIENT_MEMBERSHIP)
+			px_mlog_apply(&l->ml, instance, c.data, c.len);
 		if (dup)
 			l->stats.duplicates++;
 		else
@@ -246,11 +246,34 @@ static void deliver_one(struct px_learner *l, u64 instance,
 	}
 }
 
+static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s);
+
+/*
+ * Votes for instances whose configuration was not known yet (beyond
+ * delivered + alpha when they came) count now, up to the new horizon.
+ */
+static bool recheck_votes(struct px_learner *l, u64 now, u64 old_horizon)
+{
+	u64 i, end = PX_MIN(l->ml.horizon, l->delivered + l->nslots);
+	bool more = false;
+
+	for (i = PX_MAX(old_horizon, l->delivered) + 1; i <= end; i++) {
+		struct px_lslot *s = lslot_at(l, i);
+
+		if (s->instance != i || s->decided || !s->votes)
+			continue;
+		check_decided(l, now, s);
+		more |= s->decided;
+	}
+	return more;
+}
+
 static void progress(struct px_learner *l, u64 now)
 {
 	struct px_lslot *s;
-	u64 before = l->delivered;
+	u64 before = l->delivered, horizon;
 
+again:
 	for (;;) {
 		s = lslot_at(l, l->delivered + 1);
 		if (s->instance != l->delivered + 1 || !s->decided ||
@@ -259,6 +282,10 @@ static void progress(struct px_learner *l, u64 now)
 		deliver_one(l, l->delivered + 1, s);
 		l->delivered++;
 	}
+	horizon = l->ml.horizon;
+	px_mlog_advance(&l->ml, l->delivered);
+	if (l->ml.horizon != horizon && recheck_votes(l, now, horizon))
+		goto again;
 	if (l->delivered != before) {
 		l->stall_since = now;
 		if (l->delivered > l->known)
@@ -281,10 +308,14 @@ static void note_known(struct px_learner *l, u64 now, u64 instance)
 
 static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s)
 {
+	u32 members;
+
 	if (s->decided)
 		return;
-	if (px_popcount32(s->votes & l->cfg.members) <
-	    px_quorum(l->cfg.members))
+	/* 0 (not known yet): the votes wait for delivery to reach it. */
+	members = px_mlog_at(&l->ml, s->instance);
+	if (!members ||
+	    px_popcount32(s->votes & members) < px_quorum(members))
 		return;
 	s->decided = true;
 	note_known(l, now, s->instance);
@@ -303,7 +334,7 @@ static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s)
 
 static u8 pick_peer(struct px_learner *l)
 {
-	u32 others = l->cfg.members & ~(1u << l->cfg.self);
+	u32 others = px_mlog_latest(&l->ml) & ~(1u << l->cfg.self);
 	u32 k, id;
 
 	if (!others)
@@ -326,7 +357,7 @@ static u8 pick_peer(struct px_learner *l)
 static u8 gap_target(struct px_learner *l)
 {
 	u8 leader = px_ballot_node(l->leader_ballot);
-	bool leader_ok = is_member(l->cfg.members, leader) &&
+	bool leader_ok = leader >= 1 && leader < 32 &&
 			 leader != l->cfg.self;
 
 	if (l->req_dst && l->delivered > l->req_delivered)
@@ -428,7 +459,7 @@ static int on_accepted(struct px_learner *l, u64 now, const struct px_msg *m)
 	u64 b = m->ballot, i = m->instance;
 	struct px_lslot *s;
 
-	if (m->len || !i || !is_member(l->cfg.members, m->src) || !b)
+	if (m->len || !i || m->src < 1 || m->src >= 32 || !b)
 		return -EINVAL;
 	if (i <= l->delivered)
 		return 0;
@@ -543,7 +574,8 @@ static int on_learn_req(struct px_learner *l, const struct px_msg *m)
 static int on_status(struct px_learner *l, u64 now, const struct px_msg *m)
 {
 	/* A peer delivered up to there: all of it is decided. */
-	if (m->len)
+	if (m->len % PX_MLOG_ENTRY_LEN ||
+	    m->len > PX_MLOG_MAX * PX_MLOG_ENTRY_LEN)
 		return -EINVAL;
 	if (m->src != l->cfg.self && m->instance > l->delivered)
 		note_known(l, now, m->instance);
@@ -575,8 +607,14 @@ int px_learner_step(struct px_learner *l, u64 now, const struct px_msg *m)
 void px_learner_tick(struct px_learner *l, u64 now)
 {
 	if (now >= l->next_status) {
-		px_ready_msg(&l->out, PAXOS_MSG_STATUS, PAXOS_NODE_ALL, 0,
-			     l->delivered, 0);
+		u8 buf[PX_MLOG_MAX * PX_MLOG_ENTRY_LEN];
+		u32 len = px_mlog_encode(&l->ml, l->cfg.members, buf);
+		struct px_obuf *ob;
+
+		ob = px_ready_msg(&l->out, PAXOS_MSG_STATUS, PAXOS_NODE_ALL, 0,
+				  l->delivered, len);
+		if (ob && len)
+			px_memcpy(ob->body, buf, len);
 		l->next_status = now + l->cfg.heartbeat_us;
 	}
 	if (l->known > l->delivered &&
@@ -615,6 +653,8 @@ void px_learner_info(const struct px_learner *l, struct px_learner_info *i)
 	i->last = PX_MAX(l->last, l->known);
 	i->committed = c;
 	i->delivered = l->delivered;
+	i->members = px_mlog_at(&l->ml, l->delivered + 1);
+	i->members_latest = px_mlog_latest(&l->ml);
 	i->stats = l->stats;
 }
 
@@ -647,7 +687,7 @@ struct px_learner *px_learner_create(const struct px_config *cfg, u64 now)
 	size_t sz;
 	u32 i;
 
-	if (px_config_check(cfg, NULL))
+	if (px_config_check_known(cfg))
 		return NULL;
 	l = px_alloc(sizeof(*l));
 	if (!l)
@@ -676,6 +716,7 @@ struct px_learner *px_learner_create(const struct px_config *cfg, u64 now)
 	l->dd_head = PX_DEDUP_NONE;
 	l->dd_tail = PX_DEDUP_NONE;
 
+	px_mlog_init(&l->ml, cfg->members, px_config_alpha(cfg));
 	l->next_status = now + cfg->heartbeat_us;
 	l->stall_since = now;
 	return l;
@@ -694,4 +735,155 @@ void px_learner_destroy(struct px_learner *l)
 	px_free(l->dd_hash);
 	px_ready_free(&l->out);
 	px_free(l);
+}
+
+/* ------------------------------------------------------------ membership */
+
+int px_config_check_known(const struct px_config *cfg)
+{
+	struct px_config c = *cfg;
+
+	if (c.self >= 1 && c.self < 32)
+		c.members |= 1u << c.self;
+	if (px_config_check(&c, NULL))
+		return -EINVAL;
+	if (!cfg->members || (cfg->members & 1) ||
+	    c.window > px_config_alpha(&c))
+		return -EINVAL;
+	return 0;
+}
+
+void px_mlog_init(struct px_mlog *ml, u32 members, u32 alpha)
+{
+	px_memset(ml, 0, sizeof(*ml));
+	ml->alpha = alpha;
+	ml->n = 1;
+	ml->e[0].from = 1;
+	ml->e[0].members = members;
+	ml->horizon = alpha;
+}
+
+u32 px_mlog_at(const struct px_mlog *ml, u64 inst)
+{
+	u32 k;
+
+	if (!ml->n || inst < ml->e[0].from || inst > ml->horizon)
+		return 0;
+	for (k = ml->n - 1; k > 0; k--)
+		if (ml->e[k].from <= inst)
+			break;
+	return ml->e[k].members;
+}
+
+u32 px_mlog_latest(const struct px_mlog *ml)
+{
+	return ml->n ? ml->e[ml->n - 1].members : 0;
+}
+
+bool px_membership_valid(u32 old, u32 new)
+{
+	u32 added = new & ~old, removed = old & ~new;
+
+	if (!new || (new & 1) || !old)
+		return false;
+	if (px_popcount32(added) > 1 || px_popcount32(removed) > 1)
+		return false;
+	return added || removed;
+}
+
+/* Append (@from, @members); the oldest entry goes if the log is full. */
+static void mlog_push(struct px_mlog *ml, u64 from, u32 members)
+{
+	u32 k;
+
+	if (ml->n == PX_MLOG_MAX) {
+		for (k = 1; k < ml->n; k++)
+			ml->e[k - 1] = ml->e[k];
+		ml->n--;
+	}
+	ml->e[ml->n].from = from;
+	ml->e[ml->n].members = members;
+	ml->n++;
+}
+
+bool px_mlog_apply(struct px_mlog *ml, u64 inst, const u8 *data, u32 len)
+{
+	u32 old, new;
+
+	if (len != PAXOS_MEMBERSHIP_LEN || !ml->n)
+		return false;
+	old = px_get_be32(data);
+	new = px_get_be32(data + 4);
+	/* One change at a time: none may be pending at @inst. */
+	if (ml->e[ml->n - 1].from > inst)
+		return false;
+	if (old != px_mlog_latest(ml) || !px_membership_valid(old, new))
+		return false;
+	mlog_push(ml, inst + ml->alpha, new);
+	return true;
+}
+
+void px_mlog_advance(struct px_mlog *ml, u64 decided)
+{
+	if (decided + ml->alpha > ml->horizon)
+		ml->horizon = decided + ml->alpha;
+}
+
+void px_mlog_merge(struct px_mlog *dst, const struct px_mlog *src)
+{
+	struct px_mconf e[2 * PX_MLOG_MAX];
+	u32 i = 0, j = 0, n = 0, k;
+
+	/* Both are prefixes of one history: a union ordered by from. */
+	while (i < dst->n || j < src->n) {
+		if (j == src->n ||
+		    (i < dst->n && dst->e[i].from < src->e[j].from)) {
+			e[n++] = dst->e[i++];
+		} else {
+			if (i < dst->n && dst->e[i].from == src->e[j].from)
+				i++;
+			e[n++] = src->e[j++];
+		}
+	}
+	k = n > PX_MLOG_MAX ? n - PX_MLOG_MAX : 0;
+	dst->n = n - k;
+	px_memcpy(dst->e, e + k, dst->n * sizeof(e[0]));
+	dst->horizon = PX_MAX(dst->horizon, src->horizon);
+}
+
+u32 px_mlog_encode(const struct px_mlog *ml, u32 members, u8 *buf)
+{
+	u32 k;
+
+	if (ml->n == 1 && ml->e[0].from == 1 && ml->e[0].members == members)
+		return 0;
+	for (k = 0; k < ml->n; k++) {
+		px_put_be64(buf + k * PX_MLOG_ENTRY_LEN, ml->e[k].from);
+		px_put_be32(buf + k * PX_MLOG_ENTRY_LEN + 8, ml->e[k].members);
+	}
+	return ml->n * PX_MLOG_ENTRY_LEN;
+}
+
+int px_mlog_decode(struct px_mlog *ml, u32 members, u32 alpha,
+		   u64 delivered, const u8 *buf, u32 len)
+{
+	u32 k, n = len / PX_MLOG_ENTRY_LEN;
+
+	if (len % PX_MLOG_ENTRY_LEN || n > PX_MLOG_MAX)
+		return -EINVAL;
+	px_mlog_init(ml, members, alpha);
+	ml->horizon = delivered + alpha;
+	if (!n)
+		return 0;
+	ml->n = n;
+	for (k = 0; k < n; k++) {
+		ml->e[k].from = px_get_be64(buf + k * PX_MLOG_ENTRY_LEN);
+		ml->e[k].members = px_get_be32(buf + k * PX_MLOG_ENTRY_LEN +
+					       8);
+		if (!ml->e[k].from || !ml->e[k].members ||
+		    (ml->e[k].members & 1) ||
+		    (k && ml->e[k].from <= ml->e[k - 1].from))
+			return -EINVAL;
+	}
+	return 0;
 }

@@ -40,7 +40,10 @@
  * Planted bug for the simulator's self-test: a new leader ignores the values
  * reported in PROMISEs and fills every recovered instance with a no-op.
  */
-#if defined(PX_PLANT_BUG) && PX_PLANT_BUG
+#if defined(PX_PLANT_BUG) && PX_PLANT_BUG == 2
+/* Membership: phase 1 counts only the latest configuration's quorum. */
+#define PX_BUG_PHASE1_ONE_CONFIG
+#elif defined(PX_PLANT_BUG) && PX_PLANT_BUG
 #define PX_BUG_IGNORE_PROMISED
 #endif
 
@@ -67,6 +70,7 @@ struct px_slot {
 	u64 instance;		/* 0: free */
 	u64 sent;		/* last time its ACCEPT was sent */
 	u32 acks;		/* acceptors that sent ACCEPTED for our ballot */
+	u32 members;		/* its configuration */
 	bool chosen;
 	u32 len;
 	u8 *value;		/* NULL once chosen */
@@ -98,7 +102,6 @@ struct px_proposer {
 	struct px_config cfg;
 	u8 state;		/* enum px_proposer_state */
 	u8 leader;		/* 0: unknown */
-	u32 quorum;
 	u64 ballot;		/* our ballot (last one we campaigned with) */
 	u64 leader_ballot;	/* highest ballot seen from a leader */
 	u64 max_seen;		/* highest ballot seen in any message */
@@ -139,6 +142,14 @@ struct px_proposer {
 
 	struct px_peer_status status[PAXOS_MAX_NODES + 1];
 
+	/*
+	 * Configurations: @ml from learners' STATUS (decided values only);
+	 * @lml, the leader's, adds those of the values it re-proposes after
+	 * phase 1, which may never be decided if it is deposed.
+	 */
+	struct px_mlog ml;
+	struct px_mlog lml;
+
 	struct px_ready out;
 	struct px_proposer_stats stats;
 };
@@ -150,9 +161,10 @@ static u32 node_bit(u8 node)
 	return 1u << node;
 }
 
+/* A member of the latest configuration known. */
 static bool is_member(const struct px_proposer *p, u8 node)
 {
-	return (p->cfg.members & node_bit(node)) != 0;
+	return (px_mlog_latest(&p->ml) & node_bit(node)) != 0;
 }
 
 static u64 ballot_round(u64 b)
@@ -618,6 +630,7 @@ static void open_instance(struct px_proposer *p, u64 now, u8 *value, u32 len)
 
 	s->instance = p->next++;
 	s->acks = 0;
+	s->members = px_mlog_at(&p->lml, s->instance);
 	s->chosen = false;
 	s->value = value;
 	s->len = len;
@@ -625,9 +638,15 @@ static void open_instance(struct px_proposer *p, u64 now, u8 *value, u32 len)
 	send_accept(p, s, now);
 }
 
+/*
+ * The window, and the configuration of the next instance known: window <=
+ * alpha, so every instance <= next - alpha is decided, but the leader may
+ * not have heard of the value yet (a STATUS tells).
+ */
 static bool window_open(const struct px_proposer *p)
 {
-	return p->next - p->decided <= p->cfg.window;
+	return p->next - p->decided <= p->cfg.window &&
+	       px_mlog_at(&p->lml, p->next);
 }
 
 static bool batch_due(const struct px_proposer *p, u64 now)
@@ -755,6 +774,75 @@ static void become_leader(struct px_proposer *p, u64 now)
 	pump(p, now);
 }
 
+/* The membership commands of a re-proposed value, applied to @ml. */
+static void adopt_apply(struct px_mlog *ml, const struct px_adopt *a)
+{
+	struct px_batch_iter it;
+	struct px_cmd c;
+
+	if (px_batch_iter_init(&it, a->value, a->len))
+		return;
+	while (px_batch_next(&it, &c) == 1)
+		if (c.client_id == PAXOS_CLIENT_MEMBERSHIP)
+			px_mlog_apply(ml, a->instance, c.data, c.len);
+}
+
+/*
+ * The configurations over the instances this candidate may recover or open
+ * before it hears of more decisions: from the learners' STATUS (decisions
+ * up to the highest delivered index heard of), then from the values it
+ * will re-propose, in instance order (a hole becomes a no-op).  False if
+ * they are not known: the candidate waits for a STATUS.
+ */
+static bool phase1_configs(const struct px_proposer *p, struct px_mlog *ml)
+{
+	u64 known;
+	u32 k;
+
+	*ml = p->ml;
+	known = ml->horizon - ml->alpha;
+	if (known + 1 < p->from || p->p1_trim > known)
+		return false;
+	for (k = 0; k < p->n_adopt; k++)
+		if (p->adopt[k].instance > known)
+			adopt_apply(ml, &p->adopt[k]);
+	px_mlog_advance(ml, PX_MAX(known, p->p1_high));
+	return px_mlog_at(ml, p->from) != 0;
+}
+
+/*
+ * Phase 1 is complete when a quorum of every configuration in effect from
+ * @from to the horizon promised: instances above the highest one reported
+ * were never opened in a lower ballot (see docs/design.md).
+ */
+static void phase1_check(struct px_proposer *p, u64 now)
+{
+	struct px_mlog ml;
+	u32 k;
+
+	if (px_popcount32(p->promised) < 1 || !phase1_configs(p, &ml))
+		return;
+	for (k = 0; k < ml.n; k++) {
+		const struct px_mconf *c = &ml.e[k];
+
+		if (k + 1 < ml.n && ml.e[k + 1].from <= p->from)
+			continue;	/* over before from */
+		if (c->from > ml.horizon)
+			break;
+#ifndef PX_BUG_PHASE1_ONE_CONFIG
+		if (px_popcount32(p->promised & c->members) <
+		    px_quorum(c->members))
+			return;
+#else
+		if (px_popcount32(p->promised & px_mlog_latest(&p->ml)) <
+		    px_quorum(px_mlog_latest(&p->ml)))
+			return;
+#endif
+	}
+	p->lml = ml;
+	become_leader(p, now);
+}
+
 /* Choose the instance if a quorum accepted it; slide the window. */
 static void advance(struct px_proposer *p)
 {
@@ -858,6 +946,23 @@ static bool leader_seen(struct px_proposer *p, u64 now, u64 b)
 	return true;
 }
 
+/*
+ * A leader removed from the configuration in effect stops leading (and a
+ * follower that is not a member never campaigns): the others elect a leader
+ * once its heartbeats stop.
+ */
+static void resign(struct px_proposer *p, u64 now)
+{
+	p->state = PX_FOLLOWER;
+	slots_clear(p);
+	adopt_clear(p);
+	kept_clear(p);
+	p->recover_end = 0;
+	p->promised = 0;
+	set_leader(p, 0);
+	reset_election_timer(p, now);
+}
+
 /* ------------------------------------------------------------ messages */
 
 /* Strictly parse a PROMISE body; trim and highest (raised to its entries). */
@@ -920,7 +1025,7 @@ static int promise_merge(struct px_proposer *p, const struct px_msg *m)
 
 static int on_promise(struct px_proposer *p, u64 now, const struct px_msg *m)
 {
-	u32 bit = node_bit(m->src) & p->cfg.members;
+	u32 bit = node_bit(m->src);
 	u64 trim, highest;
 	int err;
 
@@ -938,8 +1043,7 @@ static int on_promise(struct px_proposer *p, u64 now, const struct px_msg *m)
 	p->promised |= bit;
 	p->p1_trim = PX_MAX(p->p1_trim, trim);
 	p->p1_high = PX_MAX(p->p1_high, highest);
-	if (px_popcount32(p->promised) >= (int)p->quorum)
-		become_leader(p, now);
+	phase1_check(p, now);
 	return 0;
 }
 
@@ -954,7 +1058,7 @@ static int on_nack(struct px_proposer *p, u64 now, const struct px_msg *m)
 
 static int on_accepted(struct px_proposer *p, u64 now, const struct px_msg *m)
 {
-	u32 bit = node_bit(m->src) & p->cfg.members;
+	u32 bit = node_bit(m->src);
 	struct px_slot *s;
 
 	if (p->state != PX_LEADER || m->ballot != p->ballot) {
@@ -967,7 +1071,7 @@ static int on_accepted(struct px_proposer *p, u64 now, const struct px_msg *m)
 	if (s->instance != m->instance || s->chosen)
 		return 0;
 	s->acks |= bit;
-	if (px_popcount32(s->acks) < (int)p->quorum)
+	if (px_popcount32(s->acks & s->members) < px_quorum(s->members))
 		return 0;
 	s->chosen = true;
 	kept_put(p, s->instance, s->value, s->len);
@@ -1067,17 +1171,28 @@ static int on_forward(struct px_proposer *p, u64 now, const struct px_msg *m)
 static int on_status(struct px_proposer *p, u64 now, const struct px_msg *m)
 {
 	struct px_peer_status *st;
+	struct px_mlog ml;
 
-	if (!m->src || m->src > PAXOS_MAX_NODES)
+	if (!m->src || m->src >= 32)
 		return 0;
+	if (px_mlog_decode(&ml, p->cfg.members, p->ml.alpha, m->instance,
+			   m->body, m->len))
+		return -EINVAL;
+	px_mlog_merge(&p->ml, &ml);
+	if (p->state == PX_LEADER)
+		px_mlog_merge(&p->lml, &ml);
 	st = &p->status[m->src];
 	if (!st->seen || st->delivered != m->instance)
 		st->changed = now;
 	st->delivered = m->instance;
 	st->at = now;
 	st->seen = true;
-	if (is_member(p, m->src))
-		learn_decided(p, now, m->instance);
+	/* Learners deliver only chosen instances, members or not. */
+	learn_decided(p, now, m->instance);
+	if (p->state == PX_CANDIDATE)
+		phase1_check(p, now);
+	else if (p->state == PX_LEADER)
+		pump(p, now);
 	return 0;
 }
 
@@ -1086,10 +1201,9 @@ static int on_status(struct px_proposer *p, u64 now, const struct px_msg *m)
 struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now)
 {
 	struct px_proposer *p;
-	const char *why;
 	u32 ring = 1, kept;
 
-	if (px_config_check(cfg, &why))
+	if (px_config_check_known(cfg))
 		return NULL;
 	while (ring < cfg->window)
 		ring <<= 1;
@@ -1111,7 +1225,8 @@ struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now)
 	p->ring_mask = ring - 1;
 	p->kept_mask = kept - 1;
 	p->cfg = *cfg;
-	p->quorum = px_quorum(cfg->members);
+	px_mlog_init(&p->ml, cfg->members, px_config_alpha(cfg));
+	p->lml = p->ml;
 	p->rng = cfg->seed ^ ((u64)cfg->self << 32 | cfg->self);
 	p->state = PX_FOLLOWER;
 	p->qtail = &p->qhead;
@@ -1149,6 +1264,11 @@ int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
 	if (len > PAXOS_MAX_CMD ||
 	    PAXOS_BATCH_HDR_LEN + qcmd_size(len) > p->cfg.max_value)
 		return -EMSGSIZE;
+	if (client_id == PAXOS_CLIENT_MEMBERSHIP &&
+	    (len != PAXOS_MEMBERSHIP_LEN ||
+	     !px_membership_valid(px_get_be32(data),
+				  px_get_be32((const u8 *)data + 4))))
+		return -EINVAL;
 	if (!enqueue(p, now, client_id, seq, data, len)) {
 		p->stats.queue_full++;
 		return -EAGAIN;
@@ -1198,6 +1318,12 @@ void px_proposer_tick(struct px_proposer *p, u64 now)
 		}
 		break;
 	case PX_LEADER:
+		if (!is_member(p, p->cfg.self) &&
+		    !(px_mlog_at(&p->ml, p->decided + 1) &
+		      node_bit(p->cfg.self))) {
+			resign(p, now);
+			break;
+		}
 		retransmit(p, now);
 		help_laggards(p, now);
 		if (now >= p->heartbeat_at)
@@ -1250,5 +1376,6 @@ void px_proposer_info(const struct px_proposer *p, struct px_proposer_info *i)
 	i->next = p->next;
 	i->decided = p->decided;
 	i->queued_bytes = p->qbytes;
+	i->members = px_mlog_latest(&p->ml);
 	i->stats = p->stats;
 }

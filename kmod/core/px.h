@@ -105,6 +105,12 @@ struct px_config {
 	u32 queue_bytes;	/* client commands buffered by a proposer */
 	u32 max_value;		/* largest value accepted in any message */
 	u64 seed;		/* PRNG seed (election jitter) */
+	/*
+	 * Membership: a change decided at instance i takes effect at
+	 * i + alpha; 0 means PX_MAX_WINDOW.  Must be >= window and the same
+	 * on every node.  @members is the configuration of instance 1.
+	 */
+	u32 alpha;
 };
 
 enum {
@@ -122,6 +128,70 @@ static inline int px_quorum(u32 members)
 {
 	return px_popcount32(members) / 2 + 1;
 }
+
+/*
+ * px_config_check() for a role: self may be outside @members (a node being
+ * added starts as a known node, not a member, and votes once a change makes
+ * it one).
+ */
+int px_config_check_known(const struct px_config *cfg);
+
+static inline u32 px_config_alpha(const struct px_config *cfg)
+{
+	return cfg->alpha ? cfg->alpha : PX_MAX_WINDOW;
+}
+
+/* ------------------------------------------------------------- membership */
+
+enum {
+	PX_MLOG_MAX = 8,		/* configurations remembered */
+	PX_MLOG_ENTRY_LEN = 12,		/* on the wire: be64 from, be32 */
+};
+
+/* A configuration and the first instance it is in effect for. */
+struct px_mconf {
+	u64 from;
+	u32 members;
+};
+
+/*
+ * The configurations of a stretch of the log: e[k] is in effect for
+ * instances e[k].from .. e[k + 1].from - 1, the last one up to @horizon.
+ * Every decision at instances <= horizon - alpha is accounted for, so
+ * config(i) is known exactly for e[0].from <= i <= horizon.
+ */
+struct px_mlog {
+	u64 horizon;
+	u32 alpha;
+	u32 n;
+	struct px_mconf e[PX_MLOG_MAX];
+};
+
+void px_mlog_init(struct px_mlog *ml, u32 members, u32 alpha);
+/* Members in effect at @inst, 0 if not known. */
+u32 px_mlog_at(const struct px_mlog *ml, u64 inst);
+/* The configuration after every change known, pending ones included. */
+u32 px_mlog_latest(const struct px_mlog *ml);
+/* Is (@old -> @new) a change of at most one node (add, remove, swap)? */
+bool px_membership_valid(u32 old, u32 new);
+/*
+ * A membership command (PAXOS_CLIENT_MEMBERSHIP data) decided at @inst:
+ * true if it takes effect (at inst + alpha), false if it is a no-op.  The
+ * caller applies the decisions in instance order.
+ */
+bool px_mlog_apply(struct px_mlog *ml, u64 inst, const u8 *data, u32 len);
+/* Every decision <= @decided is accounted for. */
+void px_mlog_advance(struct px_mlog *ml, u64 decided);
+/* Merge what @src knows into @dst (both of the same log). */
+void px_mlog_merge(struct px_mlog *dst, const struct px_mlog *src);
+/*
+ * STATUS body: empty while the log is the initial one (@members from
+ * instance 1), else n x { be64 from, be32 members }.  Encode returns the
+ * length written to @buf (at most PX_MLOG_MAX * PX_MLOG_ENTRY_LEN).
+ */
+u32 px_mlog_encode(const struct px_mlog *ml, u32 members, u8 *buf);
+int px_mlog_decode(struct px_mlog *ml, u32 members, u32 alpha,
+		   u64 delivered, const u8 *buf, u32 len);
 
 static inline u8 px_ballot_node(u64 ballot)
 {
@@ -189,6 +259,7 @@ struct px_proposer_info {
 	u64 next;		/* leader: next instance to open */
 	u64 decided;		/* all instances <= decided are chosen */
 	u32 queued_bytes;
+	u32 members;		/* latest configuration known */
 	struct px_proposer_stats stats;
 };
 
@@ -232,6 +303,8 @@ struct px_learner_info {
 	u64 last;		/* highest instance heard of */
 	u64 committed;		/* contiguous decided index */
 	u64 delivered;		/* contiguous delivered index */
+	u32 members;		/* configuration of instance delivered + 1 */
+	u32 members_latest;	/* after the pending change, if any */
 	struct px_learner_stats stats;
 };
 

@@ -417,6 +417,8 @@ static void test_prepare_narrows(void)
 	     heartbeat_body(1000, 0), 16);
 	/* No learner heard from: reach back to instance 1. */
 	t = campaign(p, 0);
+	/* A learner far ahead: the configurations up to 1000 are known. */
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 1000, NULL, 0);
 	CHECK_EQ(drain(p), 1);
 	CHECK_EQ(out[0].instance, 1);
 	b = out[0].ballot;
@@ -569,6 +571,8 @@ static void test_promise_trim_skips(void)
 	t = campaign(p, 0);
 	drain(p);
 	b = px_ballot_make(1, 2);
+	/* Configurations are known up to the trim: a learner delivered it. */
+	step(p, t, PAXOS_MSG_STATUS, 3, 0, 5, NULL, 0);
 	e[0] = (struct entry){ 3, 0x101, va, value1(va, 1, 1, "old") };
 	e[1] = (struct entry){ 6, 0x101, vb, value1(vb, 1, 2, "six") };
 	len = promise_body(body, 5, 7, e, 2);

@@ -125,6 +125,20 @@ enum paxos_msg_type {
 #define PAXOS_CMD_F_DUP		1
 
 /*
+ * Membership change: a command of the reserved client PAXOS_CLIENT_MEMBERSHIP
+ * whose data is PAXOS_MEMBERSHIP_LEN bytes: be32 old members, be32 new
+ * members (bitmaps of node ids, bit n = node n).  Decided at instance i, it
+ * takes effect for instances >= i + alpha (docs/design.md, "Membership
+ * change") if old is the latest configuration, no other change is pending
+ * at i, and new differs from old by one node added, removed, or swapped for
+ * another; otherwise it is a no-op on every replica alike.  Applications
+ * never see it as one of their commands only by convention: it is delivered
+ * like any other command, and readers skip this client id.
+ */
+#define PAXOS_CLIENT_MEMBERSHIP	0xffffffffffffffffULL
+#define PAXOS_MEMBERSHIP_LEN	8
+
+/*
  * Reasons a received frame is dropped; each has a counter.  Every reason is
  * non-zero so that -PAXOS_DROP_* return values never read as success.
  */
