@@ -4,7 +4,7 @@
  *
  * Receive: a struct packet_type for the instance's ethertype, bound to its
  * net_device.  The handler runs in softirq context and only does cheap
- * checks before queueing the skb for the rx thread (thread.c), which parses,
+ * checks before queueing the skb for the node thread (thread.c), which parses,
  * reassembles and dispatches in process context.
  *
  * Send: each frame of a message is encoded by the core straight into an skb

@@ -1,24 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The instance's kernel threads.
+ * The instance's kernel thread.
  *
- *   px<id>-rx     parses and reassembles received frames, dispatches each
- *                 message to the queues of the roles px_msg_roles() names;
- *   px<id>-acc    \
- *   px<id>-prop    > one per configured role; each owns its role object.
- *   px<id>-learn  /
+ * One thread per instance, px<id>-node, runs everything in process context:
+ * it parses and reassembles the frames the packet_type handler queued
+ * (inst->rxq, woken through inst->rx_wq), dispatches each message to the
+ * input queues of the roles px_msg_roles() names, and drives the configured
+ * role objects, which it alone owns.  Messages a role sends to its own node
+ * go through the same queues and are handled in the same pass, without a
+ * wakeup.
  *
- * A role thread loops: drain its input queue into px_*_step(), feed client
- * commands (proposer), px_*_tick() when its deadline passed, then carry out
- * the role's px_ready in the order px.h requires: persist, send (wire and
- * local roles), wake readers.  It sleeps until its next deadline or new
- * input; nothing busy-polls unless the busy_poll parameter asks for it.
+ * A pass: drain the received frames; then, proposer, acceptor, learner in
+ * this order (an ACCEPT the proposer sends reaches the local acceptor, and
+ * its ACCEPTED the local learner, in the same pass): drain the role's queue
+ * into px_*_step(), feed client commands (proposer), px_*_tick() when its
+ * deadline passed, and carry out the role's px_ready in the order px.h
+ * requires: persist, send (wire first, then local roles), wake readers.
+ * Passes repeat while anything is queued; then the thread sleeps until the
+ * earliest role deadline or new input (a frame, a command, a kick).
+ * Nothing busy-polls unless the busy_poll parameter asks for it.
  *
- * Roles share nothing but queues.  Queues are bounded: a full queue drops
- * the message and counts PAXOS_DROP_QUEUE_FULL (Paxos retransmits).  Stop
- * order: the rx thread first (producer of the role queues), then the queues
- * are closed (later producers free their message instead), then the role
- * threads.
+ * Why one thread: under load every hop between threads is a wakeup, and a
+ * wakeup (an IPI, a halted CPU, a context switch) costs far more than the
+ * protocol work of a message.  The price: an acceptor's fsync (durable
+ * mode) delays the node's proposer and learner as well - which is the
+ * group commit point anyway.
+ *
+ * Queues are bounded: a full queue drops the message and counts
+ * PAXOS_DROP_QUEUE_FULL (Paxos retransmits).  Stop order: the thread first,
+ * then the queues are closed (later producers free their entry instead).
+ * The softirq handler only queues the skb and wakes the thread when the
+ * queue was empty (otherwise a wakeup is already pending or the thread will
+ * see the frame before it sleeps).
  */
 #include "kpaxos.h"
 #include "storage.h"
@@ -148,9 +161,8 @@ static void post_msg(struct paxos_instance *inst, enum px_role_id r,
 		if (err == -ENOSPC)
 			px_count_drop(inst, PAXOS_DROP_QUEUE_FULL);
 		kvfree(qm);
-		return;
 	}
-	wake_up(&t->wq);
+	/* Only the node thread posts, and it drains the queues before sleeping. */
 }
 
 static void dispatch(struct paxos_instance *inst, const struct px_msg *m)
@@ -171,6 +183,7 @@ void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 {
 	struct sk_buff_head *q = &inst->rxq;
 	unsigned long flags;
+	bool was_empty;
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (skb_queue_len(q) >= READ_ONCE(paxos_rx_queue_len)) {
@@ -179,9 +192,11 @@ void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	was_empty = skb_queue_empty(q);
 	__skb_queue_tail(q, skb);
 	spin_unlock_irqrestore(&q->lock, flags);
-	wake_up(&inst->rx_wq);
+	if (was_empty)
+		wake_up(&inst->rx_wq);
 }
 
 static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
@@ -222,52 +237,26 @@ static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
 	dispatch(inst, &m);
 }
 
-static bool rx_busy_poll(struct paxos_instance *inst)
+/* Parse and dispatch every frame received so far. */
+static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 {
-	unsigned int us = READ_ONCE(paxos_busy_poll_us);
-	u64 end;
-
-	if (!us)
-		return false;
-	end = px_now() + us;
-	while (px_now() < end && !kthread_should_stop()) {
-		if (!skb_queue_empty_lockless(&inst->rxq))
-			return true;
-		cond_resched();
-		cpu_relax();
-	}
-	return false;
-}
-
-static int rx_thread(void *arg)
-{
-	struct paxos_instance *inst = arg;
 	struct sk_buff_head batch;
-	struct px_wire_cfg wcfg = inst->wcfg;
 	struct sk_buff *skb;
 
+	if (skb_queue_empty_lockless(&inst->rxq))
+		return;
 	__skb_queue_head_init(&batch);
-	while (!kthread_should_stop()) {
-		if (skb_queue_empty_lockless(&inst->rxq) &&
-		    !rx_busy_poll(inst))
-			wait_event_interruptible(inst->rx_wq,
-				kthread_should_stop() ||
-				!skb_queue_empty_lockless(&inst->rxq));
+	spin_lock_irq(&inst->rxq.lock);
+	skb_queue_splice_tail_init(&inst->rxq, &batch);
+	spin_unlock_irq(&inst->rxq.lock);
 
-		spin_lock_irq(&inst->rxq.lock);
-		skb_queue_splice_tail_init(&inst->rxq, &batch);
-		spin_unlock_irq(&inst->rxq.lock);
-
-		wcfg.mtu = px_eth_mtu(inst);
-		if (!wcfg.mtu)
-			wcfg.mtu = PAXOS_MAX_MTU;
-		while ((skb = __skb_dequeue(&batch))) {
-			rx_frame(inst, skb, &wcfg);
-			consume_skb(skb);
-		}
-		cond_resched();
+	wcfg->mtu = px_eth_mtu(inst);
+	if (!wcfg->mtu)
+		wcfg->mtu = PAXOS_MAX_MTU;
+	while ((skb = __skb_dequeue(&batch))) {
+		rx_frame(inst, skb, wcfg);
+		consume_skb(skb);
 	}
-	return 0;
 }
 
 /* ---------------------------------------------------------- role threads */
@@ -566,14 +555,6 @@ static void publish_snapshot(struct px_role_thread *t)
 	}
 }
 
-static bool role_has_work(struct px_role_thread *t)
-{
-	if (READ_ONCE(t->in.len))
-		return true;
-	return t->id == PX_ROLE_PROP && !t->cmd_blocked &&
-	       READ_ONCE(t->inst->cmdq.len);
-}
-
 /* Proposer thread: true once, right after the acceptor rejoined. */
 static bool inst_rejoined(struct paxos_instance *inst)
 {
@@ -583,67 +564,6 @@ static bool inst_rejoined(struct paxos_instance *inst)
 	inst->prop_restored = true;
 	return true;
 }
-
-static int role_thread(void *arg)
-{
-	struct px_role_thread *t = arg;
-	LIST_HEAD(batch);
-
-	while (!kthread_should_stop()) {
-		struct px_qent *e, *tmp;
-		u64 now = px_now(), deadline;
-		bool ticked = false;
-
-		queue_splice(&t->in, &batch);
-		list_for_each_entry_safe(e, tmp, &batch, node) {
-			struct px_qmsg *qm = container_of(e, struct px_qmsg, e);
-
-			list_del(&e->node);
-			step_one(t, now, &qm->m);
-			kvfree(qm);
-		}
-		if (t->id == PX_ROLE_PROP) {
-			if (inst_rejoined(t->inst))
-				px_proposer_restore(t->inst->prop,
-						    t->inst->rejoin_floor);
-			feed_commands(t, now);
-		}
-
-		now = px_now();
-		if (now >= role_deadline(t)) {
-			role_tick(t, now);
-			ticked = true;
-			t->cmd_blocked = false;
-		}
-		carry_out(t);
-		publish_snapshot(t);
-
-		deadline = role_deadline(t);
-		now = px_now();
-		if (t->retry_soon || (ticked && deadline <= now))
-			deadline = now + 1000;	/* never spin on a stale deadline */
-		if (deadline > now) {
-			u64 us = min_t(u64, deadline - now, USEC_PER_SEC);
-
-			wait_event_interruptible_hrtimeout(t->wq,
-				kthread_should_stop() || role_has_work(t),
-				ns_to_ktime(us * NSEC_PER_USEC));
-		}
-		cond_resched();
-	}
-	return 0;
-}
-
-void px_proposer_kick(struct paxos_instance *inst)
-{
-	wake_up(&inst->thr[PX_ROLE_PROP].wq);
-}
-
-static const char *const role_names[PX_NR_ROLES] = {
-	[PX_ROLE_ACC] = "acc",
-	[PX_ROLE_PROP] = "prop",
-	[PX_ROLE_LEARN] = "learn",
-};
 
 static bool role_configured(struct paxos_instance *inst, enum px_role_id r)
 {
@@ -656,28 +576,132 @@ static bool role_configured(struct paxos_instance *inst, enum px_role_id r)
 	return inst->roles & bits[r];
 }
 
+/*
+ * One pass of role @t: its queued messages, client commands, its timer,
+ * then its output.  Returns the role's next deadline (U64_MAX: none).
+ */
+static u64 role_pass(struct px_role_thread *t)
+{
+	struct px_qent *e, *tmp;
+	u64 now = px_now(), deadline;
+	bool ticked = false;
+	LIST_HEAD(batch);
+
+	queue_splice(&t->in, &batch);
+	list_for_each_entry_safe(e, tmp, &batch, node) {
+		struct px_qmsg *qm = container_of(e, struct px_qmsg, e);
+
+		list_del(&e->node);
+		step_one(t, now, &qm->m);
+		kvfree(qm);
+	}
+	if (t->id == PX_ROLE_PROP) {
+		if (inst_rejoined(t->inst))
+			px_proposer_restore(t->inst->prop,
+					    t->inst->rejoin_floor);
+		feed_commands(t, now);
+	}
+
+	now = px_now();
+	if (now >= role_deadline(t)) {
+		role_tick(t, now);
+		ticked = true;
+		t->cmd_blocked = false;
+	}
+	carry_out(t);
+	publish_snapshot(t);
+
+	deadline = role_deadline(t);
+	now = px_now();
+	if (t->retry_soon || (ticked && deadline <= now))
+		deadline = now + 1000;	/* never spin on a stale deadline */
+	return deadline;
+}
+
+/* Anything for a pass to do now (frames, messages, commands)? */
+static bool node_has_work(struct paxos_instance *inst)
+{
+	int r;
+
+	if (!skb_queue_empty_lockless(&inst->rxq))
+		return true;
+	for (r = 0; r < PX_NR_ROLES; r++)
+		if (READ_ONCE(inst->thr[r].in.len))
+			return true;
+	return inst->prop && !inst->thr[PX_ROLE_PROP].cmd_blocked &&
+	       READ_ONCE(inst->cmdq.len);
+}
+
+static bool node_busy_poll(struct paxos_instance *inst, u64 deadline)
+{
+	unsigned int us = READ_ONCE(paxos_busy_poll_us);
+	u64 end;
+
+	if (!us)
+		return false;
+	end = min_t(u64, px_now() + us, deadline);
+	while (px_now() < end && !kthread_should_stop()) {
+		if (node_has_work(inst))
+			return true;
+		cond_resched();
+		cpu_relax();
+	}
+	return false;
+}
+
+/* Roles in the order a pass runs them; see the comment at the top. */
+static const enum px_role_id pass_order[PX_NR_ROLES] = {
+	PX_ROLE_PROP, PX_ROLE_ACC, PX_ROLE_LEARN
+};
+
+static int node_thread(void *arg)
+{
+	struct paxos_instance *inst = arg;
+	struct px_wire_cfg wcfg = inst->wcfg;
+
+	while (!kthread_should_stop()) {
+		u64 deadline = U64_MAX, now;
+		int i;
+
+		rx_drain(inst, &wcfg);
+		for (i = 0; i < PX_NR_ROLES; i++) {
+			enum px_role_id r = pass_order[i];
+
+			if (role_configured(inst, r))
+				deadline = min(deadline,
+					       role_pass(&inst->thr[r]));
+		}
+		cond_resched();
+		if (node_has_work(inst))
+			continue;
+
+		now = px_now();
+		if (deadline > now && !node_busy_poll(inst, deadline)) {
+			u64 us = min_t(u64, deadline - now, USEC_PER_SEC);
+
+			wait_event_interruptible_hrtimeout(inst->rx_wq,
+				kthread_should_stop() || node_has_work(inst),
+				ns_to_ktime(us * NSEC_PER_USEC));
+		}
+	}
+	return 0;
+}
+
+/* A command was written or the proposer may go on: wake the node thread. */
+void px_proposer_kick(struct paxos_instance *inst)
+{
+	wake_up(&inst->rx_wq);
+}
+
 int px_threads_start(struct paxos_instance *inst)
 {
 	struct task_struct *task;
-	int r;
 
-	for (r = 0; r < PX_NR_ROLES; r++) {
-		if (!role_configured(inst, r))
-			continue;
-		task = kthread_run(role_thread, &inst->thr[r], "px%u-%s",
-				   inst->self, role_names[r]);
-		if (IS_ERR(task))
-			goto err;
-		inst->thr[r].task = task;
-	}
-	task = kthread_run(rx_thread, inst, "px%u-rx", inst->self);
+	task = kthread_run(node_thread, inst, "px%u-node", inst->self);
 	if (IS_ERR(task))
-		goto err;
+		return PTR_ERR(task);
 	inst->rx_task = task;
 	return 0;
-err:
-	px_threads_stop(inst);
-	return PTR_ERR(task);
 }
 
 void px_threads_stop(struct paxos_instance *inst)
@@ -691,10 +715,4 @@ void px_threads_stop(struct paxos_instance *inst)
 	px_queue_close(&inst->cmdq);
 	for (r = 0; r < PX_NR_ROLES; r++)
 		px_queue_close(&inst->thr[r].in);
-	for (r = 0; r < PX_NR_ROLES; r++) {
-		if (inst->thr[r].task) {
-			kthread_stop(inst->thr[r].task);
-			inst->thr[r].task = NULL;
-		}
-	}
 }
