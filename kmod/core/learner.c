@@ -76,6 +76,7 @@ struct px_learner {
 	u8 req_dst;		/* whom it was sent to */
 
 	struct px_mlog ml;	/* configurations, from the delivered values */
+	u32 heard;		/* nodes heard from: members or not */
 
 	/* dedup table */
 	struct px_dedup *dd;
@@ -334,7 +335,8 @@ static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s)
 
 static u8 pick_peer(struct px_learner *l)
 {
-	u32 others = px_mlog_latest(&l->ml) & ~(1u << l->cfg.self);
+	u32 others = (px_mlog_latest(&l->ml) | l->heard) &
+		     ~(1u << l->cfg.self);
 	u32 k, id;
 
 	if (!others)
@@ -586,6 +588,9 @@ int px_learner_step(struct px_learner *l, u64 now, const struct px_msg *m)
 {
 	if (m->len && !m->body)
 		return -EINVAL;
+	/* Catch-up may ask any of them: a node being added retains all. */
+	if (m->src >= 1 && m->src < 32)
+		l->heard |= 1u << m->src;
 	switch (m->type) {
 	case PAXOS_MSG_ACCEPT:
 		return on_accept(l, now, m);

@@ -513,8 +513,10 @@ static bool body_len_ok(u8 type, u32 len)
 	case PAXOS_MSG_PREPARE:
 	case PAXOS_MSG_NACK:
 	case PAXOS_MSG_ACCEPTED:
-	case PAXOS_MSG_STATUS:
 		return len == 0;
+	case PAXOS_MSG_STATUS:		/* configurations, see px_mlog */
+		return len % PX_MLOG_ENTRY_LEN == 0 &&
+		       len <= PX_MLOG_MAX * PX_MLOG_ENTRY_LEN;
 	case PAXOS_MSG_PROMISE:
 		return len >= 20;
 	case PAXOS_MSG_ACCEPT:

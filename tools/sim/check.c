@@ -14,6 +14,13 @@
  *                only ever set on a command delivered before.
  * After the heal, durability and liveness: every node's log holds every
  * command any client issued (acknowledged or still pending).
+ *
+ * Membership: the checker keeps its own configuration log from the decided
+ * values (its own reading of the rules: one change at a time, one node per
+ * change, compare-and-swap on the old configuration, in effect alpha
+ * instances later) and checks that the first delivery of every instance
+ * was accepted, with that value, by a quorum of that instance's
+ * configuration in one ballot (ACCEPTED as sent by the acceptors).
  */
 #include <stdarg.h>
 
@@ -187,6 +194,142 @@ static void iter_agrees(struct sim_world *w, struct sim_node *nd, u64 inst,
 			 PRIu64, r, k, count, inst);
 }
 
+/* ------------------------------------------------------------ membership */
+
+u32 sim_cfg_latest(const struct sim_world *w)
+{
+	return w->ck.members[w->ck.n - 1];
+}
+
+/* Config of @inst, or 0 if the decisions it depends on are not all in. */
+static u32 cfg_at(const struct sim_world *w, u64 inst)
+{
+	u32 k;
+
+	if (inst > w->ck.upto + w->alpha)
+		return 0;
+	for (k = w->ck.n; k-- > 0;)
+		if (w->ck.from[k] <= inst)
+			return w->ck.members[k];
+	return 0;
+}
+
+static void cfg_apply(struct sim_world *w, u64 inst, const u8 *data,
+		      u32 len)
+{
+	struct sim_cfglog *ck = &w->ck;
+	u32 old, new, added, removed;
+
+	if (len != PAXOS_MEMBERSHIP_LEN)
+		return;
+	old = px_get_be32(data);
+	new = px_get_be32(data + 4);
+	added = new & ~old;
+	removed = old & ~new;
+	if (ck->from[ck->n - 1] > inst || old != ck->members[ck->n - 1] ||
+	    !new || (new & 1) || __builtin_popcount(added) > 1 ||
+	    __builtin_popcount(removed) > 1 || !(added | removed))
+		return;
+	if (ck->n == SIM_CFG_MAX) {
+		sim_fail(w, "sim: more than %d configurations", SIM_CFG_MAX);
+		return;
+	}
+	ck->from[ck->n] = inst + w->alpha;
+	ck->members[ck->n] = new;
+	ck->n++;
+	sim_trace(w, TR_CONFIG, 0, 0, 0, 0, inst, inst + w->alpha, new);
+}
+
+static struct sim_slot *slot_get(struct sim_world *w, u64 inst);
+
+/* Apply the decided values to the checker's configuration log, in order. */
+static void cfg_advance(struct sim_world *w)
+{
+	for (;;) {
+		u64 i = w->ck.upto + 1;
+		struct sim_slot *s;
+		u32 off = PAXOS_BATCH_HDR_LEN, n, k;
+
+		if (i >= w->nslots)
+			return;
+		s = slot_get(w, i);
+		if (!s->val)
+			return;
+		n = px_get_be32(s->val);
+		for (k = 0; k < n; k++) {
+			u32 len = px_get_be32(s->val + off + 16);
+
+			if (px_get_be64(s->val + off) == PAXOS_CLIENT_MEMBERSHIP)
+				cfg_apply(w, i, s->val + off + PAXOS_CMD_HDR_LEN,
+					  len);
+			off += PAXOS_CMD_HDR_LEN + len;
+		}
+		w->ck.upto = i;
+	}
+}
+
+static struct sim_iballots *ib_get(struct sim_world *w, u64 inst)
+{
+	if (inst >= w->nib) {
+		u64 n = w->nib ? w->nib : 256;
+
+		while (n <= inst)
+			n *= 2;
+		w->ib = realloc(w->ib, n * sizeof(*w->ib));
+		if (!w->ib) {
+			perror("sim: realloc");
+			exit(2);
+		}
+		memset(w->ib + w->nib, 0, (n - w->nib) * sizeof(*w->ib));
+		w->nib = n;
+	}
+	return &w->ib[inst];
+}
+
+static u64 fnv64(const u8 *p, u32 len);
+static struct sim_pval *pval_find(struct sim_world *w, u64 b, u64 inst);
+
+/* Value @v (flags cleared) accepted by a quorum of config(@inst)? */
+static void check_quorum(struct sim_world *w, struct sim_node *nd, u64 inst,
+			 const u8 *v, u32 len)
+{
+	struct sim_iballots *ib = ib_get(w, inst);
+	u32 members = cfg_at(w, inst), off = PAXOS_BATCH_HDR_LEN, n, k;
+	u8 *copy;
+	u64 h;
+
+	if (!members || ib->n == SIM_IBALLOTS || !w->pval_cap) {
+		w->quorum_unknown++;
+		return;
+	}
+	copy = malloc(len ? len : 1);
+	if (!copy) {
+		perror("sim: malloc");
+		exit(2);
+	}
+	memcpy(copy, v, len);
+	n = px_get_be32(copy);
+	for (k = 0; k < n; k++) {
+		px_put_be32(copy + off + 20, 0);
+		off += PAXOS_CMD_HDR_LEN + px_get_be32(copy + off + 16);
+	}
+	h = fnv64(copy, len);
+	free(copy);
+	for (k = 0; k < ib->n; k++) {
+		struct sim_pval *pv = pval_find(w, ib->b[k], inst);
+
+		if (pv->ballot && pv->hash == h && pv->len == len &&
+		    __builtin_popcount(pv->acks & members) >=
+		    __builtin_popcount(members) / 2 + 1) {
+			w->quorum_checked++;
+			return;
+		}
+	}
+	sim_fail(w, "quorum: n%u delivered instance %" PRIu64
+		 " but no ballot of that value was accepted by a quorum of its configuration %#x",
+		 nd->id, inst, members);
+}
+
 static void check_cmd(struct sim_world *w, struct sim_node *nd, u64 inst,
 		      u32 pos, const u8 *h, bool first)
 {
@@ -195,6 +338,15 @@ static void check_cmd(struct sim_world *w, struct sim_node *nd, u64 inst,
 	int c = client_index(w, id);
 	struct sim_client *cl;
 	u64 where = inst << 16 | pos;
+
+	if (id == PAXOS_CLIENT_MEMBERSHIP) {
+		if (len != PAXOS_MEMBERSHIP_LEN || seq < 1 ||
+		    seq > w->admin_seq)
+			sim_fail(w, "integrity: n%u delivered a membership command (seq %"
+				 PRIu64 ", %u bytes) never proposed at %"
+				 PRIu64 ".%u", nd->id, seq, len, inst, pos);
+		return;
+	}
 
 	if (c < 0 || seq < 1 || seq > w->client[c].seq) {
 		sim_fail(w, "integrity: n%u delivered (client %016" PRIx64
@@ -282,6 +434,8 @@ static void check_value(struct sim_world *w, struct sim_node *nd, u64 inst,
 		s->partial = nd->partial;
 		w->st.instances++;
 		first = true;
+		check_quorum(w, nd, inst, v, len);
+		cfg_advance(w);
 	} else {
 		r = value_cmp(s->val, s->len, v, len, &pos);
 		if (r < 0) {
@@ -561,6 +715,13 @@ void sim_check_sent(struct sim_world *w, struct sim_node *nd,
 	struct sim_pval *pv;
 	u64 h;
 
+	if (o->type == PAXOS_MSG_ACCEPTED && w->pval_cap) {
+		pv = pval_find(w, o->ballot, o->instance);
+		if (pv->ballot)
+			pv->acks |= 1u << nd->id;
+		return;
+	}
+
 	if (o->type != PAXOS_MSG_PREPARE && o->type != PAXOS_MSG_ACCEPT)
 		return;
 	if (px_ballot_node(o->ballot) != nd->id) {
@@ -577,6 +738,10 @@ void sim_check_sent(struct sim_world *w, struct sim_node *nd,
 	h = fnv64(o->body + 8, o->len - 8);
 	pv = pval_find(w, o->ballot, o->instance);
 	if (!pv->ballot) {
+		struct sim_iballots *ib = ib_get(w, o->instance);
+
+		if (ib->n < SIM_IBALLOTS)
+			ib->b[ib->n++] = o->ballot;
 		pv->ballot = o->ballot;
 		pv->instance = o->instance;
 		pv->hash = h;
@@ -604,4 +769,7 @@ void sim_check_free(struct sim_world *w)
 	free(w->slot);
 	w->slot = NULL;
 	w->nslots = 0;
+	free(w->ib);
+	w->ib = NULL;
+	w->nib = 0;
 }

@@ -96,6 +96,7 @@ enum sim_ev_kind {
 	EV_FAULT,		/* fault scheduler: pick the next fault */
 	EV_HEAL,		/* end of the fault phase */
 	EV_LIVE_CHECK,		/* liveness phase: converged yet? */
+	EV_ADMIN,		/* membership variant: propose a change */
 };
 
 struct sim_ev {
@@ -121,6 +122,23 @@ struct sim_pval {
 	u64 instance;
 	u64 hash;
 	u32 len;
+	u32 acks;		/* nodes that sent ACCEPTED for it */
+};
+
+/* Ballots proposed for one instance, for the quorum check. */
+#define SIM_IBALLOTS	16
+struct sim_iballots {
+	u64 b[SIM_IBALLOTS];
+	u32 n;
+};
+
+/* The checker's own configuration log, from the decided values. */
+#define SIM_CFG_MAX	256
+struct sim_cfglog {
+	u64 from[SIM_CFG_MAX];
+	u32 members[SIM_CFG_MAX];
+	u32 n;
+	u64 upto;		/* instances applied, in order */
 };
 
 /* A ballot a node campaigned or led with, and in which incarnation. */
@@ -196,7 +214,7 @@ struct sim_slot {
 enum sim_tr_kind {
 	TR_SEND, TR_RECV, TR_DROP, TR_LOCAL, TR_CRASH, TR_RESTART, TR_PROPOSE,
 	TR_DELIVER, TR_LEADER, TR_PART, TR_HEAL, TR_ACK, TR_RETRY, TR_PERSIST,
-	TR_REJECT, TR_NOTE,
+	TR_REJECT, TR_NOTE, TR_CONFIG,
 };
 
 struct sim_tr {
@@ -237,6 +255,15 @@ struct sim_world {
 	u32 think_max;			/* client pause between commands */
 	u32 loss0, dup0;		/* as drawn, before the heal */
 	u32 tune[9];			/* px_config variations */
+	/* membership variant: spare node slots and an admin */
+	bool member_var;
+	u32 members0;			/* initial configuration */
+	u32 alpha;
+	u64 admin_seq;
+	struct sim_cfglog ck;		/* checker: config per instance */
+	struct sim_iballots *ib;	/* by instance */
+	u64 nib;
+	u64 quorum_checked, quorum_unknown;
 	u64 fault_end;			/* virtual time the fault phase ends */
 	u64 live_deadline;
 	bool healed;
@@ -283,6 +310,7 @@ void sim_check_free(struct sim_world *w);
 void sim_check_sent(struct sim_world *w, struct sim_node *nd,
 		    const struct px_obuf *o);
 void sim_cmd_fill(u64 client_id, u64 seq, u8 *buf, u32 len);
+u32 sim_cfg_latest(const struct sim_world *w);
 
 /* client.c */
 void sim_clients_init(struct sim_world *w);

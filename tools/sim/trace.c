@@ -168,6 +168,16 @@ static void tr_print(const struct sim_world *w, const struct sim_tr *e,
 	case TR_NOTE:
 		fprintf(out, "VIOLATION: %s\n", w->why);
 		break;
+	case TR_CONFIG:
+		if (!e->b)
+			fprintf(out, "admin proposes config %#" PRIx64
+				" at n%u (seq %" PRIu64 ")\n", e->c, e->node,
+				e->a);
+		else
+			fprintf(out, "config %#" PRIx64 " decided at %" PRIu64
+				", in effect from %" PRIu64 "\n", e->c, e->a,
+				e->b);
+		break;
 	}
 }
 

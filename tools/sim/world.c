@@ -736,7 +736,7 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 		nd->wcfg.cluster_id = 0x70780000 | (seed & 0xffff);
 		nd->wcfg.group_id = 1;
 		nd->wcfg.self = i;
-		nd->wcfg.members = w->members;
+		nd->wcfg.members = w->members;	/* the known nodes */
 		nd->wcfg.mtu = w->mtu;
 		nd->wcfg.key = NULL;
 	}
@@ -751,6 +751,71 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 		w->think_max = 1000;	/* clients back to back: big batches */
 	if (!sim_below(&w->xrng, 8))
 		w->fault_end *= 2;	/* a longer fault phase */
+	/*
+	 * Membership variant, one 5-node run in 2: nodes 4 and 5 start as
+	 * known nodes outside the configuration {1,2,3}, and an admin
+	 * proposes changes (add, remove, swap one node) during the faults.
+	 * alpha varies from the window up, identical on every node.
+	 */
+	if (w->n == 5 && sim_below(&w->xrng, 2)) {
+		w->member_var = true;
+		w->members0 = 1u << 1 | 1u << 2 | 1u << 3;
+		w->alpha = w->tune[0] +
+			   (u32)sim_below(&w->xrng, w->tune[0] + 8);
+		for (i = 1; i <= w->n; i++) {
+			w->node[i].cfg.members = w->members0;
+			w->node[i].cfg.alpha = w->alpha;
+		}
+	}
+	w->ck.n = 1;
+	w->ck.from[0] = 1;
+	w->ck.members[0] = w->member_var ? w->members0 : w->members;
+	w->alpha = w->alpha ? w->alpha : PX_MAX_WINDOW;
+}
+
+/*
+ * The admin: a change from the configuration the checker knows as latest
+ * (it may be stale: the log then ignores it), proposed at a random node.
+ */
+static void on_admin(struct sim_world *w)
+{
+	u32 cur = sim_cfg_latest(w), out = w->members & ~cur, next = cur;
+	int nc = __builtin_popcount(cur), x = 1 + sim_below(&w->rng, w->n);
+	struct sim_node *nd = &w->node[x];
+	u32 pick;
+	u8 data[PAXOS_MEMBERSHIP_LEN];
+
+	switch (sim_below(&w->rng, 3)) {
+	case 0:		/* add */
+		if (nc < 5 && out)
+			next = cur | 1u << (31 - __builtin_clz(out));
+		break;
+	case 1:		/* remove, down to three */
+		if (nc > 3) {
+			pick = cur & -cur;
+			next = cur & ~pick;
+		}
+		break;
+	default:	/* swap one for one */
+		if (out) {
+			pick = 1u << (31 - __builtin_clz(cur));
+			next = (cur & ~pick) | (out & -out);
+		}
+		break;
+	}
+	if (next != cur && nd->up) {
+		px_put_be32(data, sim_below(&w->rng, 8) ? cur : w->members0);
+		px_put_be32(data + 4, next);
+		if (!px_proposer_propose(nd->prop, sim_node_now(w, nd),
+					 PAXOS_CLIENT_MEMBERSHIP,
+					 ++w->admin_seq, data, sizeof(data)))
+			sim_trace(w, TR_CONFIG, nd->id, 0, 0, 0, w->admin_seq,
+				  0, next);
+		sim_node_drain(w, nd);
+	}
+	if (w->now < w->fault_end)
+		sim_schedule(w, w->now + sim_range(&w->rng, 50000, 400000),
+			     EV_ADMIN, 0, 0, 0);
 }
 
 void sim_world_uninit(struct sim_world *w)
@@ -825,6 +890,9 @@ static void run_event(struct sim_world *w, struct sim_ev *ev)
 	case EV_HEAL:
 		on_heal(w);
 		break;
+	case EV_ADMIN:
+		on_admin(w);
+		break;
 	case EV_LIVE_CHECK:
 		if (sim_check_converged(w, false)) {
 			w->done = true;
@@ -847,6 +915,9 @@ int sim_world_run(struct sim_world *w)
 		node_boot(w, &w->node[i], false);
 	sim_schedule(w, sim_range(&w->rng, 50000, 300000), EV_FAULT, 0, 0, 0);
 	sim_schedule(w, w->fault_end, EV_HEAL, 0, 0, 0);
+	if (w->member_var)
+		sim_schedule(w, sim_range(&w->xrng, 20000, 300000), EV_ADMIN,
+			     0, 0, 0);
 	for (i = 0; i < w->nclients; i++)
 		sim_schedule(w, sim_range(&w->rng, 0, 50000), EV_CLIENT_SEND,
 			     i, 0, 0);
