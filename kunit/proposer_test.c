@@ -350,6 +350,9 @@ static void prop_phase1_skips_trimmed(struct kunit *test)
 	kpx_promise_add(&p3, 4, B(2, 3), v4, l4);
 	kpx_promise_add(&p3, 6, B(2, 3), v6, l6);
 	kpx_promise_add(&p3, 7, B(2, 3), v7, l7);
+	/* A learner at the trim: the configurations up to it are known. */
+	step(test, p, now, kpx_msg(PAXOS_MSG_STATUS, 3, PAXOS_NODE_ALL, 0, 5,
+				   NULL, 0));
 	promise_from(test, p, now, 3, b, 1, &p3);
 	promise_from(test, p, now, 2, b, 1, &p2);
 
@@ -555,6 +558,8 @@ static void prop_heartbeat_trim(struct kunit *test)
 	p = kpx_proposer(test, &cfg, 0);
 	b = campaign(test, p, &t);
 	kpx_promise_init(test, &pr, 10, 10);	/* 1..10 known decided */
+	step(test, p, t, kpx_msg(PAXOS_MSG_STATUS, 3, PAXOS_NODE_ALL, 0, 10,
+				 NULL, 0));
 	promise_from(test, p, t, 2, b, 1, &pr);
 	promise_from(test, p, t, 3, b, 1, &pr);
 	info(p, &pi);

@@ -96,7 +96,9 @@ enum paxos_frame_flags {
  * FORWARD   ballot=0, instance=0.               body: value (commands)
  * LEARN_REQ ballot=0, instance=from.            body: be64 to
  * CHOSEN    ballot=b, instance=i.               body: value
- * STATUS    ballot=0, instance=delivered.       body: empty
+ * STATUS    ballot=0, instance=delivered.       body: empty, or the learner's
+ *           configurations once changed: n x { be64 from, be32 members }
+ *           (n <= 8; see PAXOS_CLIENT_MEMBERSHIP)
  */
 enum paxos_msg_type {
 	PAXOS_MSG_PREPARE = 1,
