@@ -2,17 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 """report.py: turn bench.sh's bench.jsonl into the benchmark's outputs.
 
-    report.py BENCH.JSONL [--out DIR] [--markdown FILE] [--check]
+    report.py BENCH.JSONL [--out DIR] [--markdown FILE] [--doc FILE]
+              [--check]
 
 Prints the table (ratios first, then the sweeps) on stdout and writes
 DIR/results.json, DIR/table.md and PNG plots (gnuplot) into DIR (default
-out/bench).  --markdown also writes the table to FILE.  --check (for
+out/bench).  --markdown also writes the table to FILE.  --doc puts the
+table and the goal status into FILE (docs/bench.md) between its
+results/goals markers and copies the plots to FILE's directory, bench/.  --check (for
 bench-quick) exits 1 unless the run produced a ping-pong result and a load
 point with decided commands for every backend that ran; timings are never
 judged.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -281,10 +285,12 @@ def tables(env, pp, pts, notes, r):
                               ("window", "window", "Window (instances)")):
         hdr = []
         for be in BACKENDS:
-            hdr += [be + " cmds/s", "p50"]
+            hdr += [be + " cmds/s", "p50", "cmds/inst"]
         rows = sweep_rows(pts, sweep, key,
                           [lambda p: p["cmds_per_s"],
-                           lambda p: p["lat_us"]["p50"]])
+                           lambda p: p["lat_us"]["p50"],
+                           lambda p: (p.get("node") or {}).get(
+                               "cmds_per_instance")])
         if rows:
             conc = [p["conc"] for p in pts if p.get("sweep") == sweep]
             out.append("%s, 64 B, %s proposers:" % (
@@ -463,10 +469,79 @@ def check(env, pp, pts, notes):
     return ok
 
 
+def goal_lines(r):
+    """One line per goal: the measured ratios and whether they meet it."""
+    def show(v):
+        return "-" if v is None else "%.2f" % v
+
+    def verdict(vals, ok):
+        got = [v for v in vals if v is not None]
+        if not got:
+            return "not measured"
+        return "met" if all(ok(v) for v in got) else "not met"
+
+    kv = [r.get("kernel_vs_pxd-udp"), r.get("kernel_vs_pxd-raw")]
+    p50 = r.get("p50_vs_rtt_kernel")
+    bat = r.get("batched_vs_unbatched_kernel")
+    drift = r.get("cost_drift_kernel")
+    g = GOALS
+    return [
+        "- kernel >= %.0fx the user-space equivalent's throughput: "
+        "%s (kernel/pxd-udp %s, kernel/pxd-raw %s)" % (
+            g["kernel_vs_user"],
+            verdict(kv, lambda v: v >= g["kernel_vs_user"]),
+            show(kv[0]), show(kv[1])),
+        "- kernel p50 at low load <= %.1fx the ping-pong RTT: %s (%s)" % (
+            g["p50_vs_rtt"],
+            verdict([p50], lambda v: v <= g["p50_vs_rtt"]), show(p50)),
+        "- kernel batched >= %.0fx unbatched (64 B): %s (%s)" % (
+            g["batched_vs_unbatched"],
+            verdict([bat], lambda v: v >= g["batched_vs_unbatched"]),
+            show(bat)),
+        "- kernel cost per command flat (last/first second within "
+        "%.1fx): %s (%s)" % (
+            g["cost_drift"],
+            verdict([drift], lambda v: 1 / g["cost_drift"] <= v <=
+                    g["cost_drift"]), show(drift)),
+    ]
+
+
+def fill_doc(path, text, r, made):
+    """
+    Put the table and the goal status between the results/goals markers of
+    PATH (a lone RESULTS or GOALS line becomes the markers) and copy the
+    plots into PATH's directory under bench/.
+    """
+    with open(path) as f:
+        doc = f.read()
+    for name in ("results", "goals"):
+        begin = "<!-- %s:begin -->" % name
+        end = "<!-- %s:end -->" % name
+        if begin not in doc:
+            doc = doc.replace("\n%s\n" % name.upper(),
+                              "\n%s\n%s\n" % (begin, end), 1)
+    body = {"results": text, "goals": "\n".join(goal_lines(r))}
+    for name, content in body.items():
+        begin = "<!-- %s:begin -->" % name
+        end = "<!-- %s:end -->" % name
+        a = doc.find(begin)
+        b = doc.find(end)
+        if a < 0 or b < a:
+            continue
+        doc = doc[:a + len(begin)] + "\n" + content + "\n" + doc[b:]
+    with open(path, "w") as f:
+        f.write(doc)
+    pdir = os.path.join(os.path.dirname(path) or ".", "bench")
+    os.makedirs(pdir, exist_ok=True)
+    for m in made:
+        shutil.copy(m, pdir)
+
+
 def main(argv):
     args = argv[1:]
     outdir = "out/bench"
     markdown = None
+    doc = None
     do_check = False
     src = None
     while args:
@@ -475,6 +550,8 @@ def main(argv):
             outdir = args.pop(0)
         elif a == "--markdown":
             markdown = args.pop(0)
+        elif a == "--doc":
+            doc = args.pop(0)
         elif a == "--check":
             do_check = True
         elif a.startswith("-"):
@@ -501,6 +578,8 @@ def main(argv):
                    "ratios": r, "goals": GOALS, "notes": notes,
                    "plots": [os.path.basename(m) for m in made]}, f,
                   indent=1)
+    if doc:
+        fill_doc(doc, text, r, made)
     print("results: %s/results.json, plots: %s" % (
         outdir, ", ".join(os.path.basename(m) for m in made) or "none"))
     if do_check:

@@ -4,7 +4,7 @@
 # tools/bench/run.sh: host side of `make bench` / `make bench-quick`.
 #
 #   tools/bench/run.sh [--quick] [--idle-poll] [--kver V] [--ko F]
-#                      [--timeout S] [-- BENCH.SH OPTIONS]
+#                      [--timeout S] [--doc FILE] [-- BENCH.SH OPTIONS]
 #
 # Builds tools/bench (and libkpaxos if it can, for load's lib/uring modes),
 # boots one QEMU guest with tests/vm/run.sh, runs tools/bench/bench.sh in it
@@ -20,6 +20,10 @@
 # for the host to reschedule QEMU's vCPU thread - closer to real hardware,
 # but it keeps every host CPU busy for the whole run.
 #
+# --doc FILE: also put the table and the goal status into FILE (e.g.
+# docs/bench.md, between its results/goals markers) and copy the plots to
+# FILE's directory, bench/ (report.py --doc).
+#
 # --quick: a short smoke run that asserts only that every part ran and
 # reported; ends with "1 passed, 0 failed" or "0 passed, 1 failed".
 # Timings are never asserted.
@@ -33,6 +37,7 @@ append=
 vmargs=()
 benchargs=()
 timeout=
+doc=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -40,8 +45,9 @@ while [ $# -gt 0 ]; do
 	--kver|--ko|--kernel|--moddir|--mem|--smp)
 		vmargs+=("$1" "$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--doc) doc=(--doc "$2"); shift 2 ;;
 	--) shift; benchargs=("$@"); break ;;
-	-h|--help) sed -n '4,24p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,28p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -95,7 +101,8 @@ if [ "$quick" = 1 ]; then
 fi
 mkdir -p "$dest"
 cp "$jsonl" "$dest/bench.jsonl"
-python3 tools/bench/report.py "$dest/bench.jsonl" --out "$dest" "${check[@]}"
+python3 tools/bench/report.py "$dest/bench.jsonl" --out "$dest" "${check[@]}" \
+	"${doc[@]}"
 prc=$?
 [ $rc = 0 ] && [ $prc = 0 ]
 result $?
