@@ -1264,12 +1264,29 @@ int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
 	if (len > PAXOS_MAX_CMD ||
 	    PAXOS_BATCH_HDR_LEN + qcmd_size(len) > p->cfg.max_value)
 		return -EMSGSIZE;
-	if (client_id == PAXOS_CLIENT_MEMBERSHIP &&
-	    (len != PAXOS_MEMBERSHIP_LEN ||
-	     !px_membership_valid(px_get_be32(data),
-				  px_get_be32((const u8 *)data + 4))))
-		return -EINVAL;
+	/* Only px_proposer_propose_membership() changes the configuration. */
+	if (client_id == PAXOS_CLIENT_MEMBERSHIP)
+		return -EPERM;
 	if (!enqueue(p, now, client_id, seq, data, len)) {
+		p->stats.queue_full++;
+		return -EAGAIN;
+	}
+	forward_queue(p);
+	pump(p, now);
+	return 0;
+}
+
+int px_proposer_propose_membership(struct px_proposer *p, u64 now, u64 seq,
+				   u32 old, u32 new)
+{
+	u8 data[PAXOS_MEMBERSHIP_LEN];
+
+	if (!px_membership_valid(old, new))
+		return -EINVAL;
+	px_put_be32(data, old);
+	px_put_be32(data + 4, new);
+	if (!enqueue(p, now, PAXOS_CLIENT_MEMBERSHIP, seq, data,
+		     sizeof(data))) {
 		p->stats.queue_full++;
 		return -EAGAIN;
 	}

@@ -276,10 +276,20 @@ void px_proposer_destroy(struct px_proposer *p);
 void px_proposer_restore(struct px_proposer *p, u64 promised);
 /*
  * Queue one client command.  0 on success; -EMSGSIZE if len > PAXOS_MAX_CMD;
- * -EAGAIN if the queue is full.  The proposer copies @data.
+ * -EAGAIN if the queue is full; -EPERM for client PAXOS_CLIENT_MEMBERSHIP.
+ * The proposer copies @data.
  */
 int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
 			u64 seq, const void *data, u32 len);
+/*
+ * Queue a membership change @old -> @new (a command of client
+ * PAXOS_CLIENT_MEMBERSHIP, see uapi; px_proposer_propose() refuses that
+ * client id with -EPERM, so that only an administrative path changes the
+ * configuration).  0, -EINVAL if it is not a change of one node, -EAGAIN.
+ * A stale @old or a change pending makes it a no-op once decided.
+ */
+int px_proposer_propose_membership(struct px_proposer *p, u64 now, u64 seq,
+				   u32 old, u32 new);
 /* PROMISE, NACK, ACCEPTED, HEARTBEAT, FORWARD, STATUS. */
 int px_proposer_step(struct px_proposer *p, u64 now, const struct px_msg *m);
 void px_proposer_tick(struct px_proposer *p, u64 now);

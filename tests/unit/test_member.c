@@ -333,15 +333,17 @@ static void test_phase1_one(void)
 	CHECK_EQ(pstate(p), PX_CANDIDATE);
 	CHECK_EQ(pstep(p, PAXOS_MSG_PROMISE, 1, b, from, body, len), 0);
 	CHECK_EQ(pstate(p), PX_LEADER);
+	/* Not through the clients' path; one node per change. */
 	px_put_be32(cmd, NODES123);
-	px_put_be32(cmd + 4, N(1) | N(4) | N(5));
-	CHECK_EQ(px_proposer_propose(p, now, PAXOS_CLIENT_MEMBERSHIP, 1, cmd,
-				     8), -EINVAL);
-	CHECK_EQ(px_proposer_propose(p, now, PAXOS_CLIENT_MEMBERSHIP, 1, cmd,
-				     4), -EINVAL);
 	px_put_be32(cmd + 4, NODES124);
 	CHECK_EQ(px_proposer_propose(p, now, PAXOS_CLIENT_MEMBERSHIP, 1, cmd,
-				     8), 0);
+				     8), -EPERM);
+	CHECK_EQ(px_proposer_propose_membership(p, now, 1, NODES123,
+						N(1) | N(4) | N(5)), -EINVAL);
+	CHECK_EQ(px_proposer_propose_membership(p, now, 1, NODES123, 0),
+		 -EINVAL);
+	CHECK_EQ(px_proposer_propose_membership(p, now, 1, NODES123,
+						NODES124), 0);
 	px_proposer_destroy(p);
 }
 

@@ -783,7 +783,6 @@ static void on_admin(struct sim_world *w)
 	int nc = __builtin_popcount(cur), x = 1 + sim_below(&w->rng, w->n);
 	struct sim_node *nd = &w->node[x];
 	u32 pick;
-	u8 data[PAXOS_MEMBERSHIP_LEN];
 
 	switch (sim_below(&w->rng, 3)) {
 	case 0:		/* add */
@@ -804,11 +803,11 @@ static void on_admin(struct sim_world *w)
 		break;
 	}
 	if (next != cur && nd->up) {
-		px_put_be32(data, sim_below(&w->rng, 8) ? cur : w->members0);
-		px_put_be32(data + 4, next);
-		if (!px_proposer_propose(nd->prop, sim_node_now(w, nd),
-					 PAXOS_CLIENT_MEMBERSHIP,
-					 ++w->admin_seq, data, sizeof(data)))
+		u32 old = sim_below(&w->rng, 8) ? cur : w->members0;
+
+		if (!px_proposer_propose_membership(nd->prop,
+						    sim_node_now(w, nd),
+						    ++w->admin_seq, old, next))
 			sim_trace(w, TR_CONFIG, nd->id, 0, 0, 0, w->admin_seq,
 				  0, next);
 		sim_node_drain(w, nd);

@@ -133,9 +133,10 @@ enum paxos_msg_type {
  * takes effect for instances >= i + alpha (docs/design.md, "Membership
  * change") if old is the latest configuration, no other change is pending
  * at i, and new differs from old by one node added, removed, or swapped for
- * another; otherwise it is a no-op on every replica alike.  Applications
- * never see it as one of their commands only by convention: it is delivered
- * like any other command, and readers skip this client id.
+ * another; otherwise it is a no-op on every replica alike.  Only the
+ * administrative path proposes it (a write(2) of this client id is not
+ * proposed); it is delivered in the log like any command, and readers skip
+ * this client id.
  */
 #define PAXOS_CLIENT_MEMBERSHIP	0xffffffffffffffffULL
 #define PAXOS_MEMBERSHIP_LEN	8
