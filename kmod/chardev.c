@@ -112,6 +112,9 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 		return -EMSGSIZE;
 	if (hdr.flags || hdr.len != count - sizeof(hdr) || !hdr.seq)
 		return -EINVAL;
+	/* Membership changes come from the administrator, through netlink. */
+	if (hdr.client_id == PAXOS_CLIENT_MEMBERSHIP)
+		return -EPERM;
 
 	inst = file_instance(pf);
 	if (!inst)

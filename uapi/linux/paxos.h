@@ -188,7 +188,7 @@ enum paxos_drop_reason {
  * The write is all-or-nothing: it returns the full size or an error.
  * EINVAL: bad header/len mismatch; EMSGSIZE: len > PAXOS_MAX_CMD;
  * EAGAIN: the proposal queue is full (O_NONBLOCK) ; ENOTCONN: no instance in
- * this network namespace.
+ * this network namespace; EPERM: client_id PAXOS_CLIENT_MEMBERSHIP (reserved).
  *
  * read(2): whole records only, one or more struct paxos_delivery_hdr each
  * followed by len bytes of command and padding to 8 bytes.  A buffer too
