@@ -1028,6 +1028,11 @@ static int cmd_ioctl_bad(int argc, char **argv)
 	w->h.seq = 0;
 	check("write seq 0", write(fd, w, sizeof(w->h) + 10), EINVAL);
 	w->h.seq = 1;
+	u = w->h.client_id;
+	w->h.client_id = PAXOS_CLIENT_MEMBERSHIP;
+	check("write as the reserved membership client",
+	      write(fd, w, sizeof(w->h) + 10), EPERM);
+	w->h.client_id = u;
 	w->h.len = PAXOS_MAX_CMD + 1;
 	check("write a command above PAXOS_MAX_CMD",
 	      write(fd, w, sizeof(w->h) + PAXOS_MAX_CMD + 1), EMSGSIZE);
