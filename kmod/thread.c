@@ -365,6 +365,7 @@ static void carry_out(struct px_role_thread *t)
 	struct paxos_instance *inst = t->inst;
 	struct px_ready *from = role_ready(t);
 	struct px_ready rd;
+	bool rejoining;
 
 	px_ready_init(&rd);
 	px_ready_take(from, &rd);
@@ -375,8 +376,9 @@ static void carry_out(struct px_role_thread *t)
 		px_ready_free(&rd);
 		return;
 	}
-	send_msgs(inst, rd.msgs, t->id == PX_ROLE_PROP &&
-		  smp_load_acquire(&inst->rejoining));
+	/* Pairs with rejoin_join()'s release (all in one thread now). */
+	rejoining = t->id == PX_ROLE_PROP && smp_load_acquire(&inst->rejoining);
+	send_msgs(inst, rd.msgs, rejoining);
 	if (t->id == PX_ROLE_LEARN)
 		publish_deliveries(t, rd.delivered);
 	px_ready_free(&rd);
@@ -411,6 +413,7 @@ static void rejoin_join(struct paxos_instance *inst)
 		return;
 	}
 	inst->rejoin_floor = acc->promised;
+	/* rejoin_floor before rejoining: readers acquire rejoining. */
 	smp_store_release(&inst->rejoining, false);
 	pr_info("node %u: rejoined: promised %llu, trim %llu; voting again\n",
 		inst->self, acc->promised, acc->trim);
@@ -555,9 +558,10 @@ static void publish_snapshot(struct px_role_thread *t)
 	}
 }
 
-/* Proposer thread: true once, right after the acceptor rejoined. */
+/* Proposer pass: true once, right after the acceptor rejoined. */
 static bool inst_rejoined(struct paxos_instance *inst)
 {
+	/* Pairs with rejoin_join(): a false rejoining shows rejoin_floor. */
 	if (inst->prop_restored || smp_load_acquire(&inst->rejoining) ||
 	    !inst->rejoin_floor)
 		return false;
