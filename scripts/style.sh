@@ -47,6 +47,8 @@ for f in "${files[@]}"; do
 	# The one place where kernel versions are compared (see its top).
 	kmod/compat.h) extra=(--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON) ;;
 	kmod/*) ;;
+	# The benchmark's JSON formats read better split than on one line.
+	tools/bench/*) extra=(--ignore NEW_TYPEDEFS,PREFER_KERNEL_TYPES,SSCANF_TO_KSTRTO,PREFER_PR_LEVEL,EMBEDDED_FUNCTION_NAME,PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE,SPLIT_STRING) ;;
 	# UAPI headers cannot use the kernel's __packed & co.
 	uapi/*) extra=(--ignore PREFER_DEFINED_ATTRIBUTE_MACRO) ;;
 	*) extra=(--ignore NEW_TYPEDEFS,PREFER_KERNEL_TYPES,SSCANF_TO_KSTRTO,PREFER_PR_LEVEL,EMBEDDED_FUNCTION_NAME,PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE) ;;

@@ -10,7 +10,7 @@
 #
 # Suites, in order (default: all):
 #   build     user space (make userspace), then paxos.ko for each kernel
-#             (W=1; a compiler warning fails it)
+#             (W=1; a compiler warning fails it); checkpatch (scripts/style.sh)
 #   unit      make -C tests/unit check
 #   check     make -C DIR check, for userlib, tools/*, examples/* that have
 #             a check target; tests/install.sh (make install into a DESTDIR)
@@ -259,6 +259,11 @@ else
 	for k in "${kernels[@]}"; do
 		[ -f "$root/build/$k/paxos.ko" ] && module_ok[$k]=1
 	done
+fi
+
+# ---- style: checkpatch on every C file (scripts/style.sh) ----------------
+if want_suite build; then
+	run style 900 scripts/style.sh
 fi
 
 # ---- unit ---------------------------------------------------------------

@@ -909,8 +909,8 @@ static void retransmit(struct px_proposer *p, u64 now)
 
 /* ------------------------------------------------------------ leadership */
 
-/* A higher ballot is active: abandon our campaign or leadership. */
-static void step_down(struct px_proposer *p, u64 now, u64 b)
+/* Forget a campaign or leadership: its slots, adopted and kept values. */
+static void become_follower(struct px_proposer *p)
 {
 	p->state = PX_FOLLOWER;
 	slots_clear(p);
@@ -918,6 +918,12 @@ static void step_down(struct px_proposer *p, u64 now, u64 b)
 	kept_clear(p);
 	p->recover_end = 0;
 	p->promised = 0;
+}
+
+/* A higher ballot is active: abandon our campaign or leadership. */
+static void step_down(struct px_proposer *p, u64 now, u64 b)
+{
+	become_follower(p);
 	if (b > p->leader_ballot)
 		p->leader_ballot = b;
 	set_leader(p, px_ballot_node(b));
@@ -953,12 +959,7 @@ static bool leader_seen(struct px_proposer *p, u64 now, u64 b)
  */
 static void resign(struct px_proposer *p, u64 now)
 {
-	p->state = PX_FOLLOWER;
-	slots_clear(p);
-	adopt_clear(p);
-	kept_clear(p);
-	p->recover_end = 0;
-	p->promised = 0;
+	become_follower(p);
 	set_leader(p, 0);
 	reset_election_timer(p, now);
 }

@@ -257,8 +257,10 @@ static u64 task_cpu(const char *path, const char *const *pats, int npats)
 			hit = true;
 	if (!hit)
 		return 0;
-	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
-	 * majflt cmajflt utime stime */
+	/*
+	 * after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime
+	 */
 	if (sscanf(close_p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
 		   "%llu %llu", &ut, &st) != 2)
 		return 0;

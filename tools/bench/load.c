@@ -448,9 +448,8 @@ static void uring_done(void *arg, int err, const void *res, size_t len)
 		return;		/* kpaxos_close() after the run */
 	if (err)
 		u->r->errors++;
-	else if (now >= u->k->t_start && now < u->k->t_end) {
+	else if (now >= u->k->t_start && now < u->k->t_end)
 		add_lat(u->r, now - u->t0[s->idx], cfg.size);
-	}
 	if (now < u->k->t_end)
 		uring_propose(s);
 }
