@@ -153,7 +153,7 @@ static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 	return 0;
 }
 
-/* Send one message from a role thread; process context. */
+/* Send one message from the node thread; process context. */
 int px_eth_send(struct paxos_instance *inst, const struct px_obuf *ob)
 {
 	struct px_msg m = {

@@ -289,7 +289,7 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 
 	atomic_set(&inst->msg_seq, get_random_u32());
 	skb_queue_head_init(&inst->rxq);
-	init_waitqueue_head(&inst->rx_wq);
+	init_waitqueue_head(&inst->node_wq);
 	init_waitqueue_head(&inst->write_wq);
 	init_waitqueue_head(&inst->read_wq);
 	spin_lock_init(&inst->snap_lock);
@@ -297,7 +297,6 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	for (r = 0; r < PX_NR_ROLES; r++) {
 		inst->thr[r].inst = inst;
 		inst->thr[r].id = r;
-		init_waitqueue_head(&inst->thr[r].wq);
 		px_queue_init(&inst->thr[r].in, paxos_role_queue_len,
 			      (size_t)PAXOS_MAX_MSG * 4);
 	}

@@ -72,7 +72,7 @@ struct px_qent {
 	size_t size;
 };
 
-/* A message for a role thread: a private copy of the decoded message. */
+/* A message for a role's inbox: a private copy of the decoded message. */
 struct px_qmsg {
 	struct px_qent e;
 	struct px_msg m;
@@ -126,10 +126,9 @@ u64 px_dlog_next(struct px_dlog *log);
 
 struct paxos_instance;
 
+/* A role of the node thread: its inbox and its flags. */
 struct px_role_thread {
 	struct paxos_instance *inst;
-	struct task_struct *task;
-	wait_queue_head_t wq;
 	struct px_queue in;
 	enum px_role_id id;
 	bool cmd_blocked;	/* proposer: core queue full, wait for a step */
@@ -143,7 +142,7 @@ struct px_counters {
 	atomic64_t drops[__PAXOS_DROP_MAX];
 };
 
-/* What the role threads last published about their role objects. */
+/* What the node thread last published about the role objects. */
 struct px_snapshot {
 	struct px_proposer_info prop;
 	struct px_learner_info learn;
@@ -175,9 +174,9 @@ struct paxos_instance {
 	struct packet_type ptype;
 	atomic_t msg_seq;
 	struct sk_buff_head rxq;
-	wait_queue_head_t rx_wq;
-	struct task_struct *rx_task;
-	struct px_reasm reasm;		/* rx thread only */
+	wait_queue_head_t node_wq;
+	struct task_struct *node_task;
+	struct px_reasm reasm;		/* node thread only */
 
 	/* Roles (thread.c); each object is owned by its thread. */
 	struct px_acceptor *acc;
@@ -288,7 +287,7 @@ void px_queue_close(struct px_queue *q);
 
 int px_threads_start(struct paxos_instance *inst);
 void px_threads_stop(struct paxos_instance *inst);
-/* Softirq: a received frame for the rx thread. */
+/* Softirq: a received frame for the node thread. */
 void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb);
 void px_proposer_kick(struct paxos_instance *inst);
 

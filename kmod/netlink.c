@@ -12,7 +12,7 @@
  * policies cannot express is reported with NL_SET_ERR_MSG_ATTR.
  *
  * Events (leader changes, membership, errors) go to the "events" multicast
- * group of the instance's namespace.  They may be raised from role threads
+ * group of the instance's namespace.  They may be raised from the node thread
  * until the instances are torn down, which at module exit happens after
  * this family is gone: paxos_genl_live and RCU keep them away from an
  * unregistered family.

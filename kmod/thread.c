@@ -4,7 +4,7 @@
  *
  * One thread per instance, px<id>-node, runs everything in process context:
  * it parses and reassembles the frames the packet_type handler queued
- * (inst->rxq, woken through inst->rx_wq), dispatches each message to the
+ * (inst->rxq, woken through inst->node_wq), dispatches each message to the
  * input queues of the roles px_msg_roles() names, and drives the configured
  * role objects, which it alone owns.  Messages a role sends to its own node
  * go through the same queues and are handled in the same pass, without a
@@ -177,7 +177,7 @@ static void dispatch(struct paxos_instance *inst, const struct px_msg *m)
 		post_msg(inst, PX_ROLE_LEARN, m);
 }
 
-/* ------------------------------------------------------------ rx thread */
+/* ------------------------------------------------ node thread: receive */
 
 void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 {
@@ -196,7 +196,7 @@ void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 	__skb_queue_tail(q, skb);
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (was_empty)
-		wake_up(&inst->rx_wq);
+		wake_up(&inst->node_wq);
 }
 
 static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
@@ -259,7 +259,7 @@ static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 	}
 }
 
-/* ---------------------------------------------------------- role threads */
+/* -------------------------------------------------- node thread: roles */
 
 /*
  * Step 1 of px.h's order: write the batch's records and fsync once (group
@@ -683,7 +683,7 @@ static int node_thread(void *arg)
 		if (deadline > now && !node_busy_poll(inst, deadline)) {
 			u64 us = min_t(u64, deadline - now, USEC_PER_SEC);
 
-			wait_event_interruptible_hrtimeout(inst->rx_wq,
+			wait_event_interruptible_hrtimeout(inst->node_wq,
 				kthread_should_stop() || node_has_work(inst),
 				ns_to_ktime(us * NSEC_PER_USEC));
 		}
@@ -694,7 +694,7 @@ static int node_thread(void *arg)
 /* A command was written or the proposer may go on: wake the node thread. */
 void px_proposer_kick(struct paxos_instance *inst)
 {
-	wake_up(&inst->rx_wq);
+	wake_up(&inst->node_wq);
 }
 
 int px_threads_start(struct paxos_instance *inst)
@@ -704,7 +704,7 @@ int px_threads_start(struct paxos_instance *inst)
 	task = kthread_run(node_thread, inst, "px%u-node", inst->self);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
-	inst->rx_task = task;
+	inst->node_task = task;
 	return 0;
 }
 
@@ -712,9 +712,9 @@ void px_threads_stop(struct paxos_instance *inst)
 {
 	int r;
 
-	if (inst->rx_task) {
-		kthread_stop(inst->rx_task);
-		inst->rx_task = NULL;
+	if (inst->node_task) {
+		kthread_stop(inst->node_task);
+		inst->node_task = NULL;
 	}
 	px_queue_close(&inst->cmdq);
 	for (r = 0; r < PX_NR_ROLES; r++)

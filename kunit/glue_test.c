@@ -412,7 +412,7 @@ static struct eth_ctx *eth_up(struct kunit *test, u32 roles)
 	return c;
 }
 
-/* Wait up to five seconds for @cond (the rx and role threads run on). */
+/* Wait up to five seconds for @cond (the node thread runs on). */
 #define WAIT_FOR(cond) ({						\
 	int __n = 500;							\
 	while (!(cond) && __n--)					\
@@ -602,7 +602,7 @@ static void eth_send_fragments(struct kunit *test)
 }
 
 /*
- * Frames from a peer go up through the rx thread to the acceptor, whose
+ * Frames from a peer go up through the node thread to the acceptor, whose
  * ACCEPTED goes out on the wire and to the local learner; with the peer's
  * vote the instance is delivered into the log readers copy from.
  */
