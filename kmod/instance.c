@@ -288,6 +288,7 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	px_config_default(&inst->cfg, inst->self, members);
 	apply_params(pn, &inst->cfg);
 	inst->cfg.seed = get_random_u64();
+	inst->cfg.alpha = READ_ONCE(paxos_alpha);
 	/*
 	 * This node may be outside the configuration (a node being added):
 	 * check the rest as if it were in, then the membership rules.
@@ -295,6 +296,10 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	inst->cfg.members |= BIT(inst->self);
 	err = px_config_check(&inst->cfg, why);
 	inst->cfg.members = members;
+	if (!err && inst->cfg.window > px_config_alpha(&inst->cfg)) {
+		*why = "the alpha module parameter is below the window";
+		err = -EINVAL;
+	}
 	if (!err && px_config_check_known(&inst->cfg)) {
 		*why = "bad configuration for a node outside the members";
 		err = -EINVAL;

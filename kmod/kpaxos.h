@@ -48,6 +48,7 @@ extern unsigned int paxos_rx_queue_len;
 extern unsigned int paxos_role_queue_len;
 extern unsigned int paxos_cmd_queue_bytes;
 extern unsigned int paxos_log_bytes;
+extern unsigned int paxos_alpha;
 
 enum px_role_id {
 	PX_ROLE_ACC,
