@@ -345,9 +345,9 @@ struct paxos_config {
  *                         MAC: set-peers first")
  *   -> ack once the change is proposed: the proposer forwards it to the
  *      leader if it is not the leader itself; EAGAIN when no leader is
- *      known (the extended ack names the leader when one is), EBUSY while
- *      another request is being handed over, EOPNOTSUPP without the
- *      proposer role.  The change is a PAXOS_CLIENT_MEMBERSHIP command:
+ *      known yet or the proposer's queue is full, EBUSY while another
+ *      request is being handed over, EOPNOTSUPP without the proposer
+ *      role, ETIMEDOUT if the node thread did not take it within 5 s.  The change is a PAXOS_CLIENT_MEMBERSHIP command:
  *      decided, it takes effect alpha instances later, on every node; if
  *      another change won the race it is a no-op.  Each node then sends a
  *      PAXOS_EVENT_MEMBERSHIP event and GET_STATUS reports it.
