@@ -146,6 +146,7 @@ static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_STATE_PATH] = { .type = NLA_NUL_STRING,
 				 .len = PAXOS_STATE_PATH_MAX - 1 },
 	[PAXOS_A_STATE_FLAGS] = NLA_POLICY_MASK(NLA_U32, PAXOS_STATE_F_REJOIN),
+	[PAXOS_A_MEMBERS_LATEST] = PAXOS_READ_ONLY("PAXOS_A_MEMBERS_LATEST"),
 };
 
 /* A required attribute: report it missing, with a message. */
@@ -774,7 +775,7 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	struct paxos_status *st;
 	struct nlattr *params;
 	void *hdr;
-	u32 key;
+	u32 key, latest;
 	u64 val;
 	int err = -EMSGSIZE;
 
@@ -782,6 +783,7 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	if (!st)
 		return -ENOMEM;
 	paxos_instance_status(inst, st);
+	paxos_instance_members(inst, &latest);
 
 	hdr = genlmsg_put(skb, portid, seq, &paxos_genl_family, flags,
 			  PAXOS_CMD_GET_STATUS);
@@ -796,6 +798,7 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	    nla_put_u32(skb, PAXOS_A_ROLES, inst->roles) ||
 	    nla_put_u16(skb, PAXOS_A_ETHERTYPE, inst->ethertype) ||
 	    nla_put_u32(skb, PAXOS_A_MEMBERS, st->members) ||
+	    nla_put_u32(skb, PAXOS_A_MEMBERS_LATEST, latest) ||
 	    nla_put_u32(skb, PAXOS_A_LEADER_ID, st->leader_id) ||
 	    nla_put_u64_64bit(skb, PAXOS_A_BALLOT, st->ballot, PAXOS_A_PAD) ||
 	    nla_put_u32(skb, PAXOS_A_STATE_FLAGS,

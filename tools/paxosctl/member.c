@@ -158,6 +158,14 @@ int cmd_member(int argc, char **argv)
 	if (ret)
 		goto out;
 	ret = PXC_ERR;
+	if (n.members_latest != n.members) {
+		fprintf(stderr, "%s: member: a change is pending: ", prog);
+		print_members(stderr, n.members);
+		fprintf(stderr, " -> ");
+		print_members(stderr, n.members_latest);
+		fprintf(stderr, " (one change at a time; wait for it)\n");
+		goto out;
+	}
 	want = n.members;
 	if (old_id) {
 		if (!(n.members & (1u << old_id))) {
@@ -220,6 +228,12 @@ int cmd_members(int argc, char **argv)
 			if (n.members & (1u << i))
 				printf("%s%u", (n.members & ((1u << i) - 1)) ?
 				       ", " : "", i);
+		printf("], \"members_latest\": [");
+		for (i = 1; i < PAXOS_MAX_NODES; i++)
+			if (n.members_latest & (1u << i))
+				printf("%s%u", (n.members_latest &
+						((1u << i) - 1)) ? ", " : "",
+				       i);
 		printf("], \"leader_id\": %u, \"known\": [", n.leader_id);
 		for (i = 0; i < n.n_peers; i++) {
 			pxc_format_mac(n.peers[i].mac, mac);
@@ -232,6 +246,11 @@ int cmd_members(int argc, char **argv)
 	printf("members: ");
 	print_members(stdout, n.members);
 	printf("  (quorum %d)\n", __builtin_popcount(n.members) / 2 + 1);
+	if (n.members_latest != n.members) {
+		printf("pending: ");
+		print_members(stdout, n.members_latest);
+		printf("  (decided, not in effect yet)\n");
+	}
 	printf("leader:  ");
 	if (n.leader_id)
 		printf("%u\n", n.leader_id);

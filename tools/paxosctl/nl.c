@@ -507,6 +507,9 @@ static int on_status(struct nl_msg *msg, void *arg)
 		n->ethertype = nla_get_u16(tb[PAXOS_A_ETHERTYPE]);
 	if (tb[PAXOS_A_MEMBERS])
 		n->members = nla_get_u32(tb[PAXOS_A_MEMBERS]);
+	n->members_latest = n->members;
+	if (tb[PAXOS_A_MEMBERS_LATEST])
+		n->members_latest = nla_get_u32(tb[PAXOS_A_MEMBERS_LATEST]);
 	if (tb[PAXOS_A_LEADER_ID])
 		n->leader_id = nla_get_u32(tb[PAXOS_A_LEADER_ID]);
 	if (tb[PAXOS_A_BALLOT])

@@ -31,6 +31,7 @@ struct pxc_node {
 	bool have_config;	/* fields below up to peers */
 	char ifname[IF_NAMESIZE];
 	uint32_t node_id, cluster_id, roles, members, leader_id;
+	uint32_t members_latest;	/* after a pending change */
 	uint16_t group_id, ethertype;
 	uint64_t ballot;
 	uint32_t n_peers;

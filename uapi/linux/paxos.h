@@ -363,7 +363,8 @@ struct paxos_config {
  *   -> PAXOS_A_IFNAME, PAXOS_A_NODE_ID, PAXOS_A_CLUSTER_ID,
  *      PAXOS_A_GROUP_ID, PAXOS_A_ROLES, PAXOS_A_ETHERTYPE,
  *      PAXOS_A_MEMBERS (the configuration in effect at the next instance
- *      this node delivers),
+ *      this node delivers), PAXOS_A_MEMBERS_LATEST (the one after the
+ *      change decided and not in effect yet; = MEMBERS when none is),
  *      PAXOS_A_LEADER_ID, PAXOS_A_BALLOT,
  *      PAXOS_A_PEERS (nest of nests of PAXOS_PEER_A_ID, PAXOS_PEER_A_MAC:
  *      every known node),
@@ -427,6 +428,7 @@ enum paxos_attr {
 	PAXOS_A_MESSAGE,	/* string, in error events */
 	PAXOS_A_STATE_PATH,	/* string: durable acceptor state file */
 	PAXOS_A_STATE_FLAGS,	/* u32 PAXOS_STATE_F_* */
+	PAXOS_A_MEMBERS_LATEST,	/* u32: configuration after a pending change */
 	__PAXOS_A_MAX
 };
 #define PAXOS_A_MAX (__PAXOS_A_MAX - 1)
