@@ -7,7 +7,8 @@
 #  - node 4 up outside the configuration (paxosctl up --members 1,2,3):
 #    it learns, and never leads;
 #  - load from node 1 (two pxtest clients, retries on);
-#  - `paxosctl member replace 3 4=MAC` at the leader; every node's status
+#  - `paxosctl member replace 3 4=MAC` at the leader (or at node
+#    $KPAXOS_MEMBER_AT, whose proposer forwards it); every node's status
 #    shows {1,2,4} once it is in effect, and node 2's monitor saw the
 #    membership event;
 #  - node 3 goes DOWN; more load, from node 1 and from node 4 (a member
@@ -104,10 +105,12 @@ monpid=$!
 on_exit "kill $monpid 2>/dev/null"
 sleep 1
 leader=$(px_wait_leader 60 1 2 3)
-out=$(ctl "$leader" member replace 3 "4=$(node_mac 4)") ||
-	fail "member replace at node $leader"
+# KPAXOS_MEMBER_AT=I asks node I instead (a follower forwards the change)
+at=${KPAXOS_MEMBER_AT:-$leader}
+out=$(ctl "$at" member replace 3 "4=$(node_mac 4)") ||
+	fail "member replace at node $at"
 assert_match "1 2 3 -> 1 2 4" "$out" "member replace output"
-log "node $leader: $out"
+log "node $at (leader $leader): $out"
 wait_for 120 members_are 0x16 1 2 3 4
 log "members {1,2,4} in effect on every node (delivered $(px_stat 1 delivered_index))"
 out=$(ctl 4 members)
