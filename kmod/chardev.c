@@ -188,7 +188,9 @@ static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 	while (px_batch_next(&it, &cmd) > 0) {
 		size_t rec, pad;
 
-		if (cmd.dup || cmd.pos < *pos)
+		/* Membership changes are the node's, not the readers'. */
+		if (cmd.dup || cmd.client_id == PAXOS_CLIENT_MEMBERSHIP ||
+		    cmd.pos < *pos)
 			continue;
 		pad = ALIGN(cmd.len, PAXOS_RECORD_ALIGN) - cmd.len;
 		rec = sizeof(hdr) + cmd.len + pad;

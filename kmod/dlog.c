@@ -77,7 +77,7 @@ static u32 count_cmds(const u8 *value, u32 len)
 	if (!len || px_batch_iter_init(&it, value, len))
 		return 0;
 	while (px_batch_next(&it, &cmd) > 0)
-		if (!cmd.dup)
+		if (!cmd.dup && cmd.client_id != PAXOS_CLIENT_MEMBERSHIP)
 			n++;
 	return n;
 }

@@ -138,7 +138,8 @@ static void apply_params(struct paxos_net *pn, struct px_config *cfg)
 			*param_field(cfg, key) = pn->params[key];
 }
 
-static int check_config(const struct paxos_config *uc, u32 *members,
+/* *@known: the peers given (this node included), the nodes with a MAC. */
+static int check_config(const struct paxos_config *uc, u32 *known,
 			const char **why)
 {
 	u32 seen = 0, i;
@@ -193,7 +194,22 @@ static int check_config(const struct paxos_config *uc, u32 *members,
 		*why = "peers must include this node";
 		return -EINVAL;
 	}
-	*members = seen;
+	*known = seen;
+	return 0;
+}
+
+/* The initial configuration: every peer, or a subset of them. */
+static int check_members(const struct paxos_up_opts *opts, u32 known,
+			 u32 *members, const char **why)
+{
+	*members = known;
+	if (!opts || !opts->members)
+		return 0;
+	if (opts->members & ~known) {
+		*why = "members must be a subset of the peers (every member needs a MAC)";
+		return -EINVAL;
+	}
+	*members = opts->members;
 	return 0;
 }
 
@@ -248,7 +264,8 @@ static int instance_open_state(struct paxos_instance *inst,
 static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 					     const struct paxos_config *uc,
 					     const struct paxos_up_opts *opts,
-					     u32 members, const char **why)
+					     u32 members, u32 known,
+					     const char **why)
 {
 	struct paxos_instance *inst;
 	u64 now = px_now();
@@ -271,14 +288,33 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	px_config_default(&inst->cfg, inst->self, members);
 	apply_params(pn, &inst->cfg);
 	inst->cfg.seed = get_random_u64();
+	inst->cfg.alpha = READ_ONCE(paxos_alpha);
+	/*
+	 * This node may be outside the configuration (a node being added):
+	 * check the rest as if it were in, then the membership rules.
+	 */
+	inst->cfg.members |= BIT(inst->self);
 	err = px_config_check(&inst->cfg, why);
+	inst->cfg.members = members;
+	if (!err && inst->cfg.window > px_config_alpha(&inst->cfg)) {
+		*why = "the alpha module parameter is below the window";
+		err = -EINVAL;
+	}
+	if (!err && px_config_check_known(&inst->cfg)) {
+		*why = "bad configuration for a node outside the members";
+		err = -EINVAL;
+	}
 	if (err)
 		goto err_free;
+	inst->seen_members = members;
+	inst->seen_latest = members;
+	mutex_init(&inst->mreq_lock);
 
 	inst->wcfg.cluster_id = uc->cluster_id;
 	inst->wcfg.group_id = uc->group_id;
 	inst->wcfg.self = inst->self;
 	inst->wcfg.members = members;
+	inst->wcfg.known = known;
 	inst->wcfg.mtu = PAXOS_MAX_MTU;
 	inst->wcfg.key = NULL;
 	if (opts && opts->key) {
@@ -438,10 +474,12 @@ int paxos_instance_up_opts(struct paxos_net *pn,
 {
 	struct paxos_instance *inst;
 	struct net_device *dev;
-	u32 members;
+	u32 members, known;
 	int err;
 
-	err = check_config(uc, &members, why);
+	err = check_config(uc, &known, why);
+	if (!err)
+		err = check_members(opts, known, &members, why);
 	if (err)
 		return err;
 
@@ -455,7 +493,7 @@ int paxos_instance_up_opts(struct paxos_net *pn,
 	if (rcu_access_pointer(pn->inst))
 		goto out_unlock;
 
-	inst = instance_alloc(pn, uc, opts, members, why);
+	inst = instance_alloc(pn, uc, opts, members, known, why);
 	if (IS_ERR(inst)) {
 		err = PTR_ERR(inst);
 		goto out_unlock;
@@ -482,8 +520,9 @@ int paxos_instance_up_opts(struct paxos_net *pn,
 
 	px_debugfs_add(inst);
 	mutex_unlock(&pn->lock);
-	pr_info("node %u in netns %u: instance up on %s (members 0x%x, roles 0x%x)\n",
-		inst->self, inst->ns_inum, inst->ifname, members, inst->roles);
+	pr_info("node %u in netns %u: instance up on %s (members 0x%x, known 0x%x, roles 0x%x)\n",
+		inst->self, inst->ns_inum, inst->ifname, members, known,
+		inst->roles);
 	return 0;
 
 err_inst:

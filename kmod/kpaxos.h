@@ -35,6 +35,7 @@
 #include <linux/rcupdate.h>
 #include <linux/atomic.h>
 #include <linux/refcount.h>
+#include <linux/completion.h>
 
 #include "compat.h"
 #include "core/px.h"
@@ -47,6 +48,7 @@ extern unsigned int paxos_rx_queue_len;
 extern unsigned int paxos_role_queue_len;
 extern unsigned int paxos_cmd_queue_bytes;
 extern unsigned int paxos_log_bytes;
+extern unsigned int paxos_alpha;
 
 enum px_role_id {
 	PX_ROLE_ACC,
@@ -186,6 +188,19 @@ struct paxos_instance {
 	u64 published;			/* learner thread: appended to dlog */
 	u64 seen_committed;		/* learner thread: for tracing */
 	u8 seen_leader;			/* proposer thread: for tracing */
+	u32 seen_members;		/* node thread: configuration in */
+	u32 seen_latest;		/* effect and latest, for events */
+
+	/*
+	 * Membership (netlink.c, thread.c): wcfg.known is the set of known
+	 * nodes (those with a MAC in macs[]), written under paxos_net.lock
+	 * with WRITE_ONCE; the node thread reads it for its wire filter.
+	 * A PAXOS_CMD_MEMBERSHIP request is handed to the node thread
+	 * through @mreq, under @mreq_lock.
+	 */
+	struct mutex mreq_lock;
+	struct px_mreq *mreq;
+	u64 mreq_seq;			/* node thread: last seq proposed */
 
 	/* Clients (chardev.c). */
 	struct px_queue cmdq;
@@ -216,8 +231,16 @@ struct paxos_instance {
 	bool dead;			/* torn down: only the struct remains */
 };
 
+/* A membership change handed to the node thread (thread.c). */
+struct px_mreq {
+	u32 old, new;
+	int err;
+	struct completion done;
+};
+
 /* Optional settings of an instance beyond struct paxos_config. */
 struct paxos_up_opts {
+	u32 members;			/* configuration; 0: every peer */
 	const char *state_path;		/* NULL: in-memory acceptor */
 	u32 state_flags;		/* PAXOS_STATE_F_REJOIN */
 	const u8 *key;			/* PAXOS_KEY_LEN bytes, or NULL */
@@ -290,6 +313,12 @@ void px_threads_stop(struct paxos_instance *inst);
 /* Softirq: a received frame for the node thread. */
 void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb);
 void px_proposer_kick(struct paxos_instance *inst);
+/*
+ * Have the node thread propose the change @old -> @new: the core's
+ * px_proposer_propose_membership() result, or -ETIMEDOUT, -ENOTCONN,
+ * -EBUSY (another request is being handed over).
+ */
+int px_membership_request(struct paxos_instance *inst, u32 old, u32 new);
 
 static inline u64 px_now(void)
 {
@@ -302,6 +331,11 @@ int paxos_stats_init(void);
 void paxos_stats_uninit(void);
 void paxos_instance_status(struct paxos_instance *inst,
 			   struct paxos_status *st);
+/*
+ * The configuration in effect at the next instance the node delivers and,
+ * in *@latest (if not NULL), the one after the pending change, if any.
+ */
+u32 paxos_instance_members(struct paxos_instance *inst, u32 *latest);
 void px_debugfs_add(struct paxos_instance *inst);
 void px_debugfs_del(struct paxos_instance *inst);
 void px_trace_propose(struct paxos_instance *inst, u64 client_id, u64 seq,
@@ -322,5 +356,8 @@ void paxos_netlink_uninit(void);
 /* Leader change notification for the (future) multicast group. */
 void paxos_netlink_leader_event(struct paxos_instance *inst, u8 leader,
 				u64 ballot);
+/* The configuration changed (@members now in effect). */
+void paxos_netlink_membership_event(struct paxos_instance *inst,
+				    u32 members);
 
 #endif /* KPAXOS_H */

@@ -39,6 +39,11 @@ module_param_named(log_bytes, paxos_log_bytes, uint, 0444);
 MODULE_PARM_DESC(log_bytes,
 		 "Bytes of delivered commands a new instance retains for /dev/paxos readers (default 64 MiB)");
 
+unsigned int paxos_alpha;
+module_param_named(alpha, paxos_alpha, uint, 0644);
+MODULE_PARM_DESC(alpha,
+		 "Instances between the decision of a membership change and its effect, for instances brought up afterwards; must be the same on every node and at least the window (default 0: 1024, the largest window)");
+
 static int __init paxos_init(void)
 {
 	int err;

@@ -140,12 +140,13 @@ static const struct nla_policy paxos_policy[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_KEY] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, paxos_validate_key),
 	[PAXOS_A_ETHERTYPE] = { .type = NLA_U16 },
 	[PAXOS_A_PAD] = { .type = NLA_REJECT },
-	[PAXOS_A_MEMBERS] = PAXOS_READ_ONLY("PAXOS_A_MEMBERS"),
+	[PAXOS_A_MEMBERS] = { .type = NLA_U32 },
 	[PAXOS_A_ERRNO] = PAXOS_READ_ONLY("PAXOS_A_ERRNO"),
 	[PAXOS_A_MESSAGE] = PAXOS_READ_ONLY("PAXOS_A_MESSAGE"),
 	[PAXOS_A_STATE_PATH] = { .type = NLA_NUL_STRING,
 				 .len = PAXOS_STATE_PATH_MAX - 1 },
 	[PAXOS_A_STATE_FLAGS] = NLA_POLICY_MASK(NLA_U32, PAXOS_STATE_F_REJOIN),
+	[PAXOS_A_MEMBERS_LATEST] = PAXOS_READ_ONLY("PAXOS_A_MEMBERS_LATEST"),
 };
 
 /* A required attribute: report it missing, with a message. */
@@ -257,6 +258,7 @@ static int paxos_put_peers(struct sk_buff *skb, struct paxos_instance *inst,
 
 static void paxos_membership_event(struct paxos_instance *inst, u32 members)
 {
+	u32 known = READ_ONCE(inst->wcfg.known);
 	struct net *net = READ_ONCE(inst->net);
 	struct sk_buff *skb;
 	void *hdr;
@@ -269,13 +271,19 @@ static void paxos_membership_event(struct paxos_instance *inst, u32 members)
 		goto out;
 	if (nla_put_string(skb, PAXOS_A_IFNAME, inst->ifname) ||
 	    nla_put_u32(skb, PAXOS_A_MEMBERS, members) ||
-	    paxos_put_peers(skb, inst, members)) {
+	    paxos_put_peers(skb, inst, known)) {
 		nlmsg_free(skb);
 		goto out;
 	}
 	paxos_event_send(net, skb, hdr);
 out:
 	rcu_read_unlock();
+}
+
+void paxos_netlink_membership_event(struct paxos_instance *inst,
+				    u32 members)
+{
+	paxos_membership_event(inst, members);
 }
 
 /* An administrative change failed: tell the monitors too. */
@@ -355,6 +363,28 @@ static int paxos_parse_peers(const struct nlattr *nest,
 		return -EINVAL;
 	}
 	uc->n_peers = n;
+	return 0;
+}
+
+/* UP's PAXOS_A_MEMBERS: a non-empty subset of the peers just parsed. */
+static int paxos_check_members(const struct nlattr *attr,
+			       const struct paxos_config *uc,
+			       struct netlink_ext_ack *extack)
+{
+	u32 members = nla_get_u32(attr), known = 0, i;
+
+	for (i = 0; i < uc->n_peers; i++)
+		known |= BIT(uc->peers[i].node_id);
+	if (!members || (members & 1)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "members must be a non-empty bitmap of node ids 1..31");
+		return -EINVAL;
+	}
+	if (members & ~known) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "every member must be one of PAXOS_A_PEERS (with its MAC)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -456,6 +486,12 @@ static int paxos_nl_up(struct sk_buff *skb, struct genl_info *info)
 	err = paxos_parse_peers(attrs[PAXOS_A_PEERS], uc, extack);
 	if (err)
 		goto out_free;
+	if (attrs[PAXOS_A_MEMBERS]) {
+		err = paxos_check_members(attrs[PAXOS_A_MEMBERS], uc, extack);
+		if (err)
+			goto out_free;
+		opts.members = nla_get_u32(attrs[PAXOS_A_MEMBERS]);
+	}
 
 	err = -ENODEV;
 	pn = paxos_nl_net(info);
@@ -531,11 +567,11 @@ static int paxos_nl_set_peers(struct sk_buff *skb, struct genl_info *info)
 	struct paxos_instance *inst = NULL;
 	struct paxos_config *uc;
 	struct paxos_net *pn;
-	u32 members = 0, i;
+	u32 known = 0, members = 0, latest, old, id, i;
 	int err;
 
 	if (PAXOS_REQUIRE(info, PAXOS_A_PEERS,
-			  "missing PAXOS_A_PEERS: every member with its MAC"))
+			  "missing PAXOS_A_PEERS: every known node with its MAC"))
 		return -EINVAL;
 	uc = kzalloc(sizeof(*uc), GFP_KERNEL);
 	if (!uc)
@@ -544,7 +580,7 @@ static int paxos_nl_set_peers(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out_free;
 	for (i = 0; i < uc->n_peers; i++)
-		members |= BIT(uc->peers[i].node_id);
+		known |= BIT(uc->peers[i].node_id);
 
 	err = -ENODEV;
 	pn = paxos_nl_net(info);
@@ -557,20 +593,37 @@ static int paxos_nl_set_peers(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(extack, "no instance in this network namespace");
 		goto out_unlock;
 	}
+	/*
+	 * Members (in effect or pending) and this node stay known: a
+	 * member leaves through PAXOS_CMD_MEMBERSHIP, not here.
+	 */
+	members = paxos_instance_members(inst, &latest);
 	err = -EOPNOTSUPP;
-	if (members != inst->cfg.members) {
+	if ((members | latest) & ~known) {
 		NL_SET_ERR_MSG_ATTR(extack, info->attrs[PAXOS_A_PEERS],
-				    "peers must be the current members; changing membership needs the reconfiguration protocol (down, then up)");
+				    "peers must include every member; remove a member with a membership change first");
+		goto out_unlock;
+	}
+	if (!(known & BIT(inst->self))) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[PAXOS_A_PEERS],
+				    "peers must include this node");
 		goto out_unlock;
 	}
 	/*
-	 * Addresses only.  The sender reads inst->macs without a lock: a
-	 * frame sent while an address changes may go to the old one and is
-	 * then lost like any other frame (Paxos retransmits).
+	 * The sender reads inst->macs without a lock: a frame sent while an
+	 * address changes may go to the old one and is then lost like any
+	 * other frame (Paxos retransmits).  A node forgotten loses its
+	 * address first, then its frames are no longer accepted; a node
+	 * added gets its address before its frames are.
 	 */
+	old = READ_ONCE(inst->wcfg.known);
+	for (id = 1; id < PAXOS_MAX_NODES; id++)
+		if ((old & BIT(id)) && !(known & BIT(id)))
+			eth_zero_addr(inst->macs[id]);
 	for (i = 0; i < uc->n_peers; i++)
 		ether_addr_copy(inst->macs[uc->peers[i].node_id],
 				uc->peers[i].mac);
+	WRITE_ONCE(inst->wcfg.known, known);
 	err = 0;
 	atomic_inc(&paxos_genl_gen);
 out_unlock:
@@ -579,11 +632,120 @@ out_unlock:
 		paxos_membership_event(inst, members);
 	else if (err == -EOPNOTSUPP)
 		paxos_error_event(genl_info_net(info), inst->self, err,
-				  "SET_PEERS: membership change refused");
+				  "SET_PEERS: a member cannot be forgotten");
 	paxos_instance_put(inst);
 	paxos_net_put(pn);
 out_free:
 	kfree(uc);
+	return err;
+}
+
+/* "node N has no MAC: set-peers first", one per id (6.1 has no _FMT). */
+static char paxos_nomac_msg[PAXOS_MAX_NODES][48];
+
+/*
+ * Checks of a change old -> new against what this node knows; 0 or -EINVAL
+ * with the reason in the extended ack.
+ */
+static int paxos_check_change(struct paxos_instance *inst,
+			      const struct nlattr *attr, u32 old, u32 new,
+			      struct netlink_ext_ack *extack)
+{
+	u32 missing = new & ~READ_ONCE(inst->wcfg.known);
+
+	if (new == old) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "PAXOS_A_MEMBERS is already the latest configuration");
+		return -EINVAL;
+	}
+	if (!new || (new & 1) || !px_membership_valid(old, new)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "PAXOS_A_MEMBERS must add one node to the latest configuration, remove one, or swap one for another");
+		return -EINVAL;
+	}
+	if (missing) {
+		paxos_nl_why(extack, attr, paxos_nomac_msg[__ffs(missing)]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int paxos_nl_membership(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	const struct nlattr *attr = info->attrs[PAXOS_A_MEMBERS];
+	struct paxos_instance *inst = NULL;
+	struct paxos_status *st = NULL;
+	struct paxos_net *pn;
+	u32 old, new;
+	int err;
+
+	if (PAXOS_REQUIRE(info, PAXOS_A_MEMBERS,
+			  "missing PAXOS_A_MEMBERS: the new configuration"))
+		return -EINVAL;
+	new = nla_get_u32(attr);
+	pn = paxos_nl_net(info);
+	if (!pn)
+		return -ENODEV;
+	mutex_lock(&pn->lock);
+	inst = paxos_instance_get(pn);
+	err = -ENOTCONN;
+	if (!inst || READ_ONCE(inst->dead)) {
+		NL_SET_ERR_MSG(extack, "no instance in this network namespace");
+		goto out_unlock;
+	}
+	err = -EOPNOTSUPP;
+	if (!(inst->roles & PAXOS_ROLE_PROPOSER)) {
+		NL_SET_ERR_MSG(extack,
+			       "this node has no proposer role: ask one that has");
+		goto out_unlock;
+	}
+	err = -ENOMEM;
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		goto out_unlock;
+	paxos_instance_status(inst, st);
+	paxos_instance_members(inst, &old);
+	err = paxos_check_change(inst, attr, old, new, extack);
+	if (err)
+		goto out_unlock;
+	err = -EAGAIN;
+	if (!st->leader_id) {
+		NL_SET_ERR_MSG(extack,
+			       "no leader known yet: try again after an election");
+		goto out_unlock;
+	}
+	err = 0;
+out_unlock:
+	mutex_unlock(&pn->lock);
+	/* Not under pn->lock: DOWN may need it to stop the node thread. */
+	if (!err) {
+		/* A follower's proposer forwards the command to the leader. */
+		err = px_membership_request(inst, old, new);
+		if (err == -EINVAL)
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the proposer refused the change");
+		else if (err == -EAGAIN)
+			NL_SET_ERR_MSG(extack,
+				       "the proposer's queue is full: try again");
+		else if (err == -EBUSY)
+			NL_SET_ERR_MSG(extack,
+				       "another membership request is being handed over");
+		else if (err == -ETIMEDOUT)
+			NL_SET_ERR_MSG(extack,
+				       "the node thread did not take the request");
+		else if (err == -ENOTCONN)
+			NL_SET_ERR_MSG(extack, "the instance went down");
+		if (!err)
+			pr_info("node %u: membership 0x%x -> 0x%x requested (leader %u)\n",
+				inst->self, old, new, st->leader_id);
+	}
+	if (err && inst && err != -ENOTCONN)
+		paxos_error_event(genl_info_net(info), inst->self, err,
+				  "MEMBERSHIP: change refused");
+	kfree(st);
+	paxos_instance_put(inst);
+	paxos_net_put(pn);
 	return err;
 }
 
@@ -613,7 +775,7 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	struct paxos_status *st;
 	struct nlattr *params;
 	void *hdr;
-	u32 key;
+	u32 key, latest;
 	u64 val;
 	int err = -EMSGSIZE;
 
@@ -621,6 +783,7 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	if (!st)
 		return -ENOMEM;
 	paxos_instance_status(inst, st);
+	paxos_instance_members(inst, &latest);
 
 	hdr = genlmsg_put(skb, portid, seq, &paxos_genl_family, flags,
 			  PAXOS_CMD_GET_STATUS);
@@ -634,14 +797,15 @@ static int paxos_fill_status(struct sk_buff *skb, struct paxos_net *pn,
 	    nla_put_u16(skb, PAXOS_A_GROUP_ID, inst->wcfg.group_id) ||
 	    nla_put_u32(skb, PAXOS_A_ROLES, inst->roles) ||
 	    nla_put_u16(skb, PAXOS_A_ETHERTYPE, inst->ethertype) ||
-	    nla_put_u32(skb, PAXOS_A_MEMBERS, inst->cfg.members) ||
+	    nla_put_u32(skb, PAXOS_A_MEMBERS, st->members) ||
+	    nla_put_u32(skb, PAXOS_A_MEMBERS_LATEST, latest) ||
 	    nla_put_u32(skb, PAXOS_A_LEADER_ID, st->leader_id) ||
 	    nla_put_u64_64bit(skb, PAXOS_A_BALLOT, st->ballot, PAXOS_A_PAD) ||
 	    nla_put_u32(skb, PAXOS_A_STATE_FLAGS,
 			paxos_instance_state_flags(inst)) ||
 	    (inst->state_path &&
 	     nla_put_string(skb, PAXOS_A_STATE_PATH, inst->state_path)) ||
-	    paxos_put_peers(skb, inst, inst->cfg.members))
+	    paxos_put_peers(skb, inst, READ_ONCE(inst->wcfg.known)))
 		goto cancel;
 	params = nla_nest_start(skb, PAXOS_A_PARAMS);
 	if (!params)
@@ -764,6 +928,11 @@ static const struct genl_ops paxos_genl_ops[] = {
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
+		.cmd = PAXOS_CMD_MEMBERSHIP,
+		.doit = paxos_nl_membership,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
 		.cmd = PAXOS_CMD_GET_STATUS,
 		.doit = paxos_nl_get_status,
 		.start = paxos_nl_dump_start,
@@ -788,8 +957,11 @@ static struct genl_family paxos_genl_family __ro_after_init = {
 
 int paxos_netlink_init(void)
 {
-	int err;
+	int err, id;
 
+	for (id = 1; id < PAXOS_MAX_NODES; id++)
+		snprintf(paxos_nomac_msg[id], sizeof(paxos_nomac_msg[id]),
+			 "node %d has no MAC: set-peers first", id);
 	err = genl_register_family(&paxos_genl_family);
 	if (err)
 		return err;

@@ -17,6 +17,36 @@
 
 static struct dentry *paxos_debugfs_root;
 
+/* Configurations from a snapshot; the one of UP before the first pass. */
+static u32 snap_members(struct paxos_instance *inst,
+			const struct px_snapshot *snap, u32 *latest)
+{
+	u32 m = inst->cfg.members, l = m;
+
+	if ((inst->roles & PAXOS_ROLE_LEARNER) && snap->learn.members) {
+		m = snap->learn.members;
+		l = snap->learn.members_latest;
+	} else if (snap->prop.members) {
+		m = snap->prop.members;
+		l = m;
+	}
+	if (latest)
+		*latest = l ? l : m;
+	return m;
+}
+
+u32 paxos_instance_members(struct paxos_instance *inst, u32 *latest)
+{
+	struct px_snapshot *snap;
+	u32 m;
+
+	spin_lock_bh(&inst->snap_lock);
+	snap = &inst->snap;
+	m = snap_members(inst, snap, latest);
+	spin_unlock_bh(&inst->snap_lock);
+	return m;
+}
+
 void paxos_instance_status(struct paxos_instance *inst,
 			   struct paxos_status *st)
 {
@@ -31,7 +61,7 @@ void paxos_instance_status(struct paxos_instance *inst,
 	st->node_id = inst->self;
 	st->leader_id = snap.prop.leader;
 	st->is_leader = snap.prop.state == PX_LEADER;
-	st->members = inst->cfg.members;
+	st->members = snap_members(inst, &snap, NULL);
 	st->ballot = snap.prop.ballot;
 	st->promised = snap.promised;
 	st->first_index = snap.learn.first;

@@ -253,6 +253,9 @@ static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 	wcfg->mtu = px_eth_mtu(inst);
 	if (!wcfg->mtu)
 		wcfg->mtu = PAXOS_MAX_MTU;
+	/* Frames come from the configurations seen and the known nodes. */
+	wcfg->members = inst->seen_members | inst->seen_latest;
+	wcfg->known = READ_ONCE(inst->wcfg.known);
 	while ((skb = __skb_dequeue(&batch))) {
 		rx_frame(inst, skb, wcfg);
 		consume_skb(skb);
@@ -492,6 +495,91 @@ static void role_tick(struct px_role_thread *t, u64 now)
 		px_learner_tick(inst->learn, now);
 }
 
+/*
+ * Proposer: a PAXOS_CMD_MEMBERSHIP request (netlink.c).  The seq of the
+ * command only needs to grow: a learner flags a seq it saw as a retry, and
+ * real time keeps it growing across nodes and restarts.
+ */
+static void feed_membership(struct paxos_instance *inst, u64 now)
+{
+	struct px_mreq *req;
+	u64 seq;
+
+	if (!READ_ONCE(inst->mreq))
+		return;
+	mutex_lock(&inst->mreq_lock);
+	req = inst->mreq;
+	if (req) {
+		seq = max_t(u64, inst->mreq_seq + 1, ktime_get_real_ns());
+		req->err = px_proposer_propose_membership(inst->prop, now, seq,
+							  req->old, req->new);
+		if (!req->err) {
+			inst->mreq_seq = seq;
+			pr_info("node %u: membership change 0x%x -> 0x%x proposed\n",
+				inst->self, req->old, req->new);
+		}
+		WRITE_ONCE(inst->mreq, NULL);
+		complete(&req->done);
+	}
+	mutex_unlock(&inst->mreq_lock);
+}
+
+int px_membership_request(struct paxos_instance *inst, u32 old, u32 new)
+{
+	struct px_mreq req = { .old = old, .new = new };
+	int err;
+
+	init_completion(&req.done);
+	mutex_lock(&inst->mreq_lock);
+	err = READ_ONCE(inst->dead) ? -ENOTCONN : inst->mreq ? -EBUSY : 0;
+	if (!err)
+		WRITE_ONCE(inst->mreq, &req);
+	mutex_unlock(&inst->mreq_lock);
+	if (err)
+		return err;
+	px_proposer_kick(inst);
+	if (wait_for_completion_timeout(&req.done, 5 * HZ))
+		return req.err;
+	/* The thread completes under the lock: after it, req is ours. */
+	mutex_lock(&inst->mreq_lock);
+	if (inst->mreq == &req) {
+		WRITE_ONCE(inst->mreq, NULL);
+		req.err = -ETIMEDOUT;
+	}
+	mutex_unlock(&inst->mreq_lock);
+	return req.err;
+}
+
+/* Fail a request the stopped thread will never take. */
+static void membership_cancel(struct paxos_instance *inst)
+{
+	mutex_lock(&inst->mreq_lock);
+	if (inst->mreq) {
+		inst->mreq->err = -ENOTCONN;
+		complete(&inst->mreq->done);
+		WRITE_ONCE(inst->mreq, NULL);
+	}
+	mutex_unlock(&inst->mreq_lock);
+}
+
+/* The configuration seen changed (a change decided, or taking effect). */
+static void observe_members(struct paxos_instance *inst, u32 members,
+			    u32 latest)
+{
+	if (!members || (members == inst->seen_members &&
+			 latest == inst->seen_latest))
+		return;
+	if (latest != inst->seen_latest)
+		pr_info("node %u: configuration 0x%x decided (in effect: 0x%x)\n",
+			inst->self, latest, members);
+	if (members != inst->seen_members)
+		pr_info("node %u: configuration 0x%x in effect\n", inst->self,
+			members);
+	inst->seen_members = members;
+	inst->seen_latest = latest;
+	paxos_netlink_membership_event(inst, members);
+}
+
 /* Proposer: move written commands into the core until it is full. */
 static void feed_commands(struct px_role_thread *t, u64 now)
 {
@@ -538,6 +626,8 @@ static void publish_snapshot(struct px_role_thread *t)
 		spin_lock_bh(&inst->snap_lock);
 		inst->snap.prop = pi;
 		spin_unlock_bh(&inst->snap_lock);
+		if (!(inst->roles & PAXOS_ROLE_LEARNER))
+			observe_members(inst, pi.members, pi.members);
 		if (pi.leader != inst->seen_leader) {
 			inst->seen_leader = pi.leader;
 			px_trace_leader(inst, pi.leader, pi.leader_ballot);
@@ -554,6 +644,7 @@ static void publish_snapshot(struct px_role_thread *t)
 			inst->seen_committed = li.committed;
 			px_trace_decide(inst, li.committed);
 		}
+		observe_members(inst, li.members, li.members_latest);
 		break;
 	}
 }
@@ -603,6 +694,7 @@ static u64 role_pass(struct px_role_thread *t)
 		if (inst_rejoined(t->inst))
 			px_proposer_restore(t->inst->prop,
 					    t->inst->rejoin_floor);
+		feed_membership(t->inst, now);
 		feed_commands(t, now);
 	}
 
@@ -632,6 +724,8 @@ static bool node_has_work(struct paxos_instance *inst)
 	for (r = 0; r < PX_NR_ROLES; r++)
 		if (READ_ONCE(inst->thr[r].in.len))
 			return true;
+	if (inst->prop && READ_ONCE(inst->mreq))
+		return true;
 	return inst->prop && !inst->thr[PX_ROLE_PROP].cmd_blocked &&
 	       READ_ONCE(inst->cmdq.len);
 }
@@ -716,6 +810,7 @@ void px_threads_stop(struct paxos_instance *inst)
 		kthread_stop(inst->node_task);
 		inst->node_task = NULL;
 	}
+	membership_cancel(inst);
 	px_queue_close(&inst->cmdq);
 	for (r = 0; r < PX_NR_ROLES; r++)
 		px_queue_close(&inst->thr[r].in);

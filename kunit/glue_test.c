@@ -754,11 +754,78 @@ static void eth_receive_drops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->inst->cnt.msgs_rx), 1ull);
 }
 
+/*
+ * Membership glue: node 1 up outside the configuration {2,3} with peers
+ * 1..3; frames from a known node pass the filter, from an unknown one
+ * not, until it becomes known (SET_PEERS writes wcfg.known).
+ */
+static void eth_known_outside_members(struct kunit *test)
+{
+	struct eth_ctx *c = test->priv;
+	struct paxos_up_opts opts = { .members = BIT(2) | BIT(3) };
+	struct paxos_config uc;
+	const char *why = NULL;
+	u64 bad0, rx0;
+	u8 *buf = kunit_kzalloc(test, MTU, GFP_KERNEL);
+	struct px_msg m;
+	u32 latest = 0;
+	int len;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	eth_config(c, &uc, PAXOS_ROLE_ALL);
+	/* a member without a MAC is refused */
+	opts.members = BIT(2) | BIT(4);
+	KUNIT_EXPECT_EQ(test, paxos_instance_up_opts(c->pn, &uc, &opts, &why),
+			-EINVAL);
+	opts.members = BIT(2) | BIT(3);
+	KUNIT_ASSERT_EQ_MSG(test,
+			    paxos_instance_up_opts(c->pn, &uc, &opts, &why),
+			    0, "%s", why);
+	c->up = true;
+	c->inst = paxos_instance_get(c->pn);
+	KUNIT_ASSERT_NOT_NULL(test, c->inst);
+	KUNIT_EXPECT_EQ(test, c->inst->cfg.members, (u32)(BIT(2) | BIT(3)));
+	KUNIT_EXPECT_EQ(test, c->inst->wcfg.known,
+			(u32)(BIT(1) | BIT(2) | BIT(3)));
+	KUNIT_EXPECT_EQ(test, paxos_instance_members(c->inst, &latest),
+			(u32)(BIT(2) | BIT(3)));
+	KUNIT_EXPECT_EQ(test, latest, (u32)(BIT(2) | BIT(3)));
+
+	bad0 = drops(c, PAXOS_DROP_BAD_NODE);
+	rx0 = atomic64_read(&c->inst->cnt.msgs_rx);
+	/* from node 4: not known, dropped */
+	c->peer.self = 4;
+	m = kpx_msg(PAXOS_MSG_STATUS, 4, PAXOS_NODE_ALL, 0, 0, NULL, 0);
+	len = px_wire_encode(&c->peer, &m, 1, 0, buf);
+	KUNIT_ASSERT_EQ(test, len, PAXOS_FRAME_HDR_LEN);
+	inject(test, c, c->dev->broadcast, node_mac[3], buf, len);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(drops(c, PAXOS_DROP_BAD_NODE) ==
+					 bad0 + 1));
+	/* known now: accepted */
+	WRITE_ONCE(c->inst->wcfg.known, c->inst->wcfg.known | BIT(4));
+	len = px_wire_encode(&c->peer, &m, 2, 0, buf);
+	inject(test, c, c->dev->broadcast, node_mac[3], buf, len);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(atomic64_read(&c->inst->cnt.msgs_rx) ==
+					 rx0 + 1));
+	KUNIT_EXPECT_EQ(test, drops(c, PAXOS_DROP_BAD_NODE), bad0 + 1);
+	/* a member (2) passes too */
+	c->peer.self = 2;
+	m = kpx_msg(PAXOS_MSG_STATUS, 2, PAXOS_NODE_ALL, 0, 0, NULL, 0);
+	len = px_wire_encode(&c->peer, &m, 3, 0, buf);
+	inject(test, c, c->dev->broadcast, node_mac[2], buf, len);
+	KUNIT_EXPECT_TRUE(test, WAIT_FOR(atomic64_read(&c->inst->cnt.msgs_rx) ==
+					 rx0 + 2));
+	/* outside the configuration: never leads */
+	msleep(50);
+	KUNIT_EXPECT_NE(test, c->inst->snap.prop.state, (u8)PX_LEADER);
+}
+
 static struct kunit_case eth_cases[] = {
 	KUNIT_CASE(eth_instance_up_down),
 	KUNIT_CASE(eth_send_fragments),
 	KUNIT_CASE(eth_receive_to_delivery),
 	KUNIT_CASE(eth_receive_drops),
+	KUNIT_CASE(eth_known_outside_members),
 	{}
 };
 

@@ -14,6 +14,7 @@ struct px_wire_cfg {
 	u16 group_id;
 	u8 self;
 	u32 members;		/* bitmap of node ids allowed as src */
+	u32 known;		/* more ids allowed as src: known non-members */
 	u32 mtu;		/* max frame payload, PAXOS_MIN_MTU..MAX_MTU */
 	const u8 *key;		/* NULL: no authentication */
 };
@@ -45,9 +46,9 @@ int px_wire_encode(const struct px_wire_cfg *cfg, const struct px_msg *m,
 /*
  * Strictly parse one frame payload of @len bytes.  Returns 0, or a negative
  * enum paxos_drop_reason (i.e. -PAXOS_DROP_*) saying why it is rejected.
- * Checks magic, version, cluster, group, type, src membership, dst (self or
- * all), fragment fields against the limits and @len, reserved bits, and the
- * auth tag when cfg->key is set.
+ * Checks magic, version, cluster, group, type, src (in members | known),
+ * dst (self or all), fragment fields against the limits and @len, reserved
+ * bits, and the auth tag when cfg->key is set.
  */
 int px_wire_parse(const struct px_wire_cfg *cfg, const u8 *buf, u32 len,
 		  struct px_frame *f);

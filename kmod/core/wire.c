@@ -568,7 +568,8 @@ int px_wire_parse(const struct px_wire_cfg *cfg, const u8 *buf, u32 len,
 	if (f->type < 1 || f->type > PAXOS_MSG_MAX)
 		return -PAXOS_DROP_UNKNOWN_TYPE;
 	/* Our own frames never come back over the wire. */
-	if (!is_member(cfg->members, f->src) || f->src == cfg->self ||
+	if (!is_member(cfg->members | cfg->known, f->src) ||
+	    f->src == cfg->self ||
 	    (f->dst != cfg->self && f->dst != PAXOS_NODE_ALL))
 		return -PAXOS_DROP_BAD_NODE;
 	if (auth != !!(f->flags & PAXOS_F_AUTH))

@@ -928,6 +928,31 @@ static void test_ready(void)
 	px_ready_free(&b);
 }
 
+/* A known non-member (wcfg.known) passes the src filter; others do not. */
+static void test_known_nodes(void)
+{
+	struct px_wire_cfg rx = wcfg(2, 1500, false);
+	struct px_frame f;
+
+	base_frame(false, 0);
+	frame[10] = 4;				/* src 4: not a member */
+	CHECK_EQ(px_wire_parse(&rx, frame, (u32)frame_len, &f),
+		 -PAXOS_DROP_BAD_NODE);
+	rx.known = 1u << 4;
+	CHECK_EQ(px_wire_parse(&rx, frame, (u32)frame_len, &f), 0);
+	CHECK_EQ(f.src, 4);
+	frame[10] = 5;				/* known has 4 only */
+	CHECK_EQ(px_wire_parse(&rx, frame, (u32)frame_len, &f),
+		 -PAXOS_DROP_BAD_NODE);
+	frame[10] = 2;				/* our own id, even if known */
+	rx.known |= 1u << 2;
+	CHECK_EQ(px_wire_parse(&rx, frame, (u32)frame_len, &f),
+		 -PAXOS_DROP_BAD_NODE);
+	/* members and known together: a member still passes */
+	frame[10] = 3;
+	CHECK_EQ(px_wire_parse(&rx, frame, (u32)frame_len, &f), 0);
+}
+
 int main(void)
 {
 	RUN(test_siphash_tag);
@@ -935,6 +960,7 @@ int main(void)
 	RUN(test_roundtrip);
 	RUN(test_roundtrip_64k_command);
 	RUN(test_drop_reasons);
+	RUN(test_known_nodes);
 	RUN(test_reasm_loss_dup_reorder);
 	RUN(test_fuzz);
 	RUN(test_batch_iter);

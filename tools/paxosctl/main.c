@@ -21,7 +21,7 @@ static const struct {
 	{ "up", cmd_up,
 	  "up IFNAME --id N --peer ID=MAC... [--cluster C] [--group G]\n"
 	  "           [--roles LIST] [--ethertype T] [--set KEY=VALUE]...\n"
-	  "           [--state PATH [--rejoin]] [--key-file F]",
+	  "           [--state PATH [--rejoin]] [--key-file F] [--members LIST]",
 	  "Create this namespace's kpaxos instance on interface IFNAME as node\n"
 	  "N.  Give one --peer ID=MAC for every member of the cluster, this\n"
 	  "node included (its MAC is that of IFNAME on its own machine); node\n"
@@ -36,7 +36,11 @@ static const struct {
 	  "across crashes or restarts.  --rejoin: this node lost its state\n"
 	  "file; it votes only once that is safe again.  --key-file F: the\n"
 	  "cluster key (32 bytes or 64 hex digits); every frame is then\n"
-	  "authenticated.  See docs/durability.md." },
+	  "authenticated.  See docs/durability.md.\n"
+	  "--members LIST: the configuration (the voters), a comma-separated\n"
+	  "subset of the peers' ids; default: every peer.  This node may be\n"
+	  "outside it: it then learns the log, without voting, until a\n"
+	  "membership change adds it (see member)." },
 	{ "down", cmd_down, "down",
 	  "Destroy this namespace's instance.  Readers of /dev/paxos get\n"
 	  "ENOTCONN; nothing is kept but the --state file, if any." },
@@ -54,13 +58,33 @@ static const struct {
 	  "batch_delay_us, heartbeat_us, election_us (base election timeout),\n"
 	  "retransmit_us." },
 	{ "set-peers", cmd_set_peers, "set-peers ID=MAC...",
-	  "Change the MAC addresses of the current members.  The set of ids\n"
-	  "must stay the same: adding or removing members needs the\n"
-	  "reconfiguration protocol (or down and up on every node)." },
+	  "Set the known nodes: every node this one exchanges frames with,\n"
+	  "itself included, with its MAC address.  A member may get a new\n"
+	  "address; a node outside the configuration may be added (before a\n"
+	  "member add or replace) or left out (after it was removed).  Every\n"
+	  "member must stay: remove it with member remove first." },
+	{ "member", cmd_member,
+	  "member add ID=MAC | remove ID | replace OLD NEW=MAC [--wait SECONDS]",
+	  "Change the configuration (the voters) by one node through the\n"
+	  "log: add node ID, remove it, or swap member OLD for node NEW in\n"
+	  "one step (a replace keeps the quorum size).  add and replace\n"
+	  "first make the new node known on this node (set-peers with it\n"
+	  "added); it must be known, and up, on the other nodes too: run\n"
+	  "set-peers there, and up on the new node with --members set to\n"
+	  "the current configuration.  Any node with the proposer role may\n"
+	  "be asked; the change is forwarded to the leader, decided, and\n"
+	  "takes effect some instances later on every node.  A change that\n"
+	  "races another one is a no-op.  --wait: wait until this node has\n"
+	  "the new configuration in effect (exit 1 if not within SECONDS).\n"
+	  "When a removed node is down, forget it with set-peers." },
+	{ "members", cmd_members, "members [--json]",
+	  "Show the configuration in effect on this node (the voters and the\n"
+	  "quorum), the known nodes with their MAC addresses, and the leader." },
 	{ "monitor", cmd_monitor,
 	  "monitor [--json] [--count N] [--timeout SECONDS]",
 	  "Print events as they happen: leader changes, membership (up, down,\n"
-	  "set-peers) and errors of administrative changes.  Stops after N\n"
+	  "set-peers, a configuration change decided or taking effect) and\n"
+	  "errors of administrative changes.  Stops after N\n"
 	  "events or SECONDS seconds if asked (exit 1 if --count events did\n"
 	  "not come in time)." },
 };
@@ -102,6 +126,12 @@ static const char help_tail[] =
 "      paxosctl status\n"
 "      paxosctl status --json | python3 -m json.tool\n"
 "      paxosctl down; paxosctl set election_us=200000; paxosctl up ...\n"
+"    Move member 3 to a new node 4 (02:00:00:00:00:04), on a running\n"
+"    cluster of 1, 2, 3:\n"
+"      paxosctl set-peers 1=... 2=... 3=... 4=02:00:00:00:00:04  (on 1..3)\n"
+"      paxosctl up eth0 --id 4 --members 1,2,3 --peer 1=... ... --peer 4=...\n"
+"      paxosctl member replace 3 4=02:00:00:00:00:04 --wait 30\n"
+"      paxosctl members\n"
 "\n"
 "SEE ALSO\n"
 "    kvstore(1), docs/netlink.md, uapi/linux/paxos.h, ip-netns(8)\n";

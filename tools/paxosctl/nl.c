@@ -52,6 +52,7 @@ static const char *const top_names[PAXOS_A_MAX + 1] = {
 	[PAXOS_A_ETHERTYPE] = "--ethertype",
 	[PAXOS_A_STATE_PATH] = "--state",
 	[PAXOS_A_STATE_FLAGS] = "--rejoin",
+	[PAXOS_A_MEMBERS] = "members",
 };
 
 /* Name the attribute at @off in the request (offset from nlmsghdr). */
@@ -381,6 +382,7 @@ int pxc_nl_up(struct pxc_nl *nl, const struct pxc_up *up)
 	    (up->rejoin &&
 	     nla_put_u32(msg, PAXOS_A_STATE_FLAGS, PAXOS_STATE_F_REJOIN)) ||
 	    (up->has_key && nla_put(msg, PAXOS_A_KEY, PAXOS_KEY_LEN, up->key)) ||
+	    (up->members && nla_put_u32(msg, PAXOS_A_MEMBERS, up->members)) ||
 	    (up->n_params && put_params(msg, up->n_params, up->param_keys,
 					up->param_vals))) {
 		nlmsg_free(msg);
@@ -441,6 +443,23 @@ int pxc_nl_set_peers(struct pxc_nl *nl, uint32_t n,
 	return err;
 }
 
+int pxc_nl_membership(struct pxc_nl *nl, uint32_t members)
+{
+	struct nl_msg *msg = new_msg(nl, PAXOS_CMD_MEMBERSHIP, 0);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, PAXOS_A_MEMBERS, members)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = transact(nl, msg, NULL);
+	if (err)
+		report(nl, "member", err, NULL);
+	return err;
+}
+
 /* ------------------------------------------------------------- parsing */
 
 static void parse_peers(struct nlattr *nest, uint32_t *n,
@@ -488,6 +507,9 @@ static int on_status(struct nl_msg *msg, void *arg)
 		n->ethertype = nla_get_u16(tb[PAXOS_A_ETHERTYPE]);
 	if (tb[PAXOS_A_MEMBERS])
 		n->members = nla_get_u32(tb[PAXOS_A_MEMBERS]);
+	n->members_latest = n->members;
+	if (tb[PAXOS_A_MEMBERS_LATEST])
+		n->members_latest = nla_get_u32(tb[PAXOS_A_MEMBERS_LATEST]);
 	if (tb[PAXOS_A_LEADER_ID])
 		n->leader_id = nla_get_u32(tb[PAXOS_A_LEADER_ID]);
 	if (tb[PAXOS_A_BALLOT])

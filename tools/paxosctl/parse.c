@@ -92,6 +92,24 @@ int pxc_parse_peer(const char *s, struct pxc_peer *p)
 	return 0;
 }
 
+int pxc_parse_ids(const char *s, uint32_t *ids)
+{
+	char buf[128], *tok, *save;
+	uint32_t id;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	*ids = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (pxc_parse_u32(tok, &id) || id < 1 || id >= PAXOS_MAX_NODES)
+			return -EINVAL;
+		*ids |= 1u << id;
+	}
+	return *ids ? 0 : -EINVAL;
+}
+
 int pxc_parse_roles(const char *s, uint32_t *roles)
 {
 	char buf[128], *tok, *save;

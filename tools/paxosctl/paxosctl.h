@@ -31,6 +31,7 @@ struct pxc_node {
 	bool have_config;	/* fields below up to peers */
 	char ifname[IF_NAMESIZE];
 	uint32_t node_id, cluster_id, roles, members, leader_id;
+	uint32_t members_latest;	/* after a pending change */
 	uint16_t group_id, ethertype;
 	uint64_t ballot;
 	uint32_t n_peers;
@@ -54,6 +55,7 @@ struct pxc_up {
 	uint16_t group_id, ethertype;
 	uint32_t n_peers;
 	struct pxc_peer peers[PAXOS_MAX_NODES];
+	uint32_t members;	/* --members: 0 for every peer */
 	const char *state_path;	/* --state: durable acceptor state */
 	bool rejoin;		/* --rejoin: the state was lost */
 	bool has_key;		/* --key-file: never printed */
@@ -89,6 +91,8 @@ int pxc_parse_u64(const char *s, uint64_t *v);
 int pxc_parse_mac(const char *s, uint8_t mac[6]);
 /* "ID=MAC" */
 int pxc_parse_peer(const char *s, struct pxc_peer *p);
+/* "1,2,3": a bitmap of node ids 1..31 */
+int pxc_parse_ids(const char *s, uint32_t *ids);
 /* "acceptor,proposer,learner" or "all" */
 int pxc_parse_roles(const char *s, uint32_t *roles);
 /* "window=64" */
@@ -107,6 +111,8 @@ int pxc_nl_set_params(struct pxc_nl *nl, uint32_t n, const uint32_t *keys,
 		      const uint64_t *vals);
 int pxc_nl_set_peers(struct pxc_nl *nl, uint32_t n,
 		     const struct pxc_peer *peers);
+/* PAXOS_CMD_MEMBERSHIP: change the configuration to @members. */
+int pxc_nl_membership(struct pxc_nl *nl, uint32_t members);
 /* 1 and *node filled, 0 when there is no instance, or -errno. */
 int pxc_nl_status(struct pxc_nl *nl, struct pxc_node *node);
 int pxc_nl_monitor_start(struct pxc_nl *nl);
@@ -127,5 +133,7 @@ int cmd_status(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_set_peers(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_member(int argc, char **argv);
+int cmd_members(int argc, char **argv);
 
 #endif /* PAXOSCTL_H */

@@ -69,6 +69,7 @@ int cmd_up(int argc, char **argv)
 		{ "state", required_argument, NULL, 'S' },
 		{ "rejoin", no_argument, NULL, 'R' },
 		{ "key-file", required_argument, NULL, 'K' },
+		{ "members", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -79,7 +80,7 @@ int cmd_up(int argc, char **argv)
 	int c, err;
 
 	optind = 0;	/* GNU: rescan from scratch */
-	while ((c = getopt_long(argc, argv, "i:p:c:g:r:e:s:S:RK:h", opts,
+	while ((c = getopt_long(argc, argv, "i:p:c:g:r:e:s:S:RK:m:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -147,6 +148,11 @@ int cmd_up(int argc, char **argv)
 				return pxc_err("up", "--key-file %s: not 32 bytes/64 hex digits",
 					       optarg), PXC_USAGE;
 			up.has_key = true;
+			break;
+		case 'm':
+			if (pxc_parse_ids(optarg, &up.members))
+				return pxc_err("up", "--members %s: expected a comma-separated list of node ids 1..31", optarg),
+				       PXC_USAGE;
 			break;
 		case 'h':
 			return pxc_help("up"), PXC_OK;

@@ -294,7 +294,7 @@ struct paxos_config {
  *
  * The family is per network namespace (netnsok): every command acts on the
  * one instance of the caller's namespace.  Commands that change anything
- * (UP, DOWN, SET_PEERS, SET_PARAMS) need CAP_NET_ADMIN in the user namespace
+ * (UP, DOWN, SET_PEERS, SET_PARAMS, MEMBERSHIP) need CAP_NET_ADMIN in the user namespace
  * owning the network namespace (EPERM otherwise); GET_STATUS does not.
  * Attributes are validated strictly, one policy per nesting level; a bad
  * attribute fails the request with EINVAL and an extended-ack message
@@ -305,7 +305,8 @@ struct paxos_config {
  * PAXOS_CMD_UP          create the namespace's instance
  *   PAXOS_A_IFNAME        string, required: interface in this namespace
  *   PAXOS_A_NODE_ID       u32, required: this node, 1..PAXOS_MAX_NODES-1
- *   PAXOS_A_PEERS         nest, required: every member, this node included
+ *   PAXOS_A_PEERS         nest, required: every known node (each member and
+ *                         each node being added), this node included
  *     <any type>            nest, one per member (by convention the type is
  *                           its index from 1):
  *       PAXOS_PEER_A_ID       u32, required: node id, 1..PAXOS_MAX_NODES-1
@@ -315,16 +316,41 @@ struct paxos_config {
  *   PAXOS_A_ROLES         u32, optional: PAXOS_ROLE_* (PAXOS_ROLE_ALL)
  *   PAXOS_A_ETHERTYPE     u16, optional: >= 0x0600 (PAXOS_ETHERTYPE)
  *   PAXOS_A_PARAMS        nest, optional: as in SET_PARAMS, applied first
+ *   PAXOS_A_MEMBERS       u32, optional: the initial configuration (voters
+ *                         of instance 1), a subset of the peers (default:
+ *                         every peer).  This node may be outside it: it
+ *                         then learns (and its acceptor answers) without
+ *                         counting in any quorum until a MEMBERSHIP change
+ *                         makes it a member.
  *   -> ack; EEXIST if an instance is up, ENODEV if no such interface.
  *
  * PAXOS_CMD_DOWN        destroy it (no attributes)
  *   -> ack; ENOTCONN if there is none.
  *
- * PAXOS_CMD_SET_PEERS   change the MAC addresses of current members
- *   PAXOS_A_PEERS         nest, required: as in UP; the set of node ids must
- *                         be the current one (membership changes need the
- *                         reconfiguration protocol: EOPNOTSUPP)
+ * PAXOS_CMD_SET_PEERS   replace the set of known nodes and their MACs
+ *   PAXOS_A_PEERS         nest, required: as in UP, every known node.  A
+ *                         member's MAC may change; a non-member may be added
+ *                         or left out (it is forgotten: its frames are
+ *                         dropped); a member of the configuration in effect
+ *                         or pending may not be left out (EOPNOTSUPP: remove
+ *                         it with PAXOS_CMD_MEMBERSHIP first)
  *   -> ack; a PAXOS_EVENT_MEMBERSHIP event follows.
+ *
+ * PAXOS_CMD_MEMBERSHIP  change the configuration (the voters) by one node
+ *   PAXOS_A_MEMBERS       u32, required: the new configuration.  The old one
+ *                         is this node's latest (pending changes included);
+ *                         new must add one node, remove one, or swap one
+ *                         for another (EINVAL otherwise), every node of it
+ *                         must be known, with a MAC (EINVAL "node N has no
+ *                         MAC: set-peers first")
+ *   -> ack once the change is proposed: the proposer forwards it to the
+ *      leader if it is not the leader itself; EAGAIN when no leader is
+ *      known yet or the proposer's queue is full, EBUSY while another
+ *      request is being handed over, EOPNOTSUPP without the proposer
+ *      role, ETIMEDOUT if the node thread did not take it within 5 s.  The change is a PAXOS_CLIENT_MEMBERSHIP command:
+ *      decided, it takes effect alpha instances later, on every node; if
+ *      another change won the race it is a no-op.  Each node then sends a
+ *      PAXOS_EVENT_MEMBERSHIP event and GET_STATUS reports it.
  *
  * PAXOS_CMD_SET_PARAMS  protocol parameters, only while the instance is
  *                       down (EBUSY otherwise); they apply at the next UP
@@ -335,9 +361,13 @@ struct paxos_config {
  * PAXOS_CMD_GET_STATUS  doit or dump (the dump has one message per instance
  *                       of the namespace, so zero or one)
  *   -> PAXOS_A_IFNAME, PAXOS_A_NODE_ID, PAXOS_A_CLUSTER_ID,
- *      PAXOS_A_GROUP_ID, PAXOS_A_ROLES, PAXOS_A_ETHERTYPE, PAXOS_A_MEMBERS,
+ *      PAXOS_A_GROUP_ID, PAXOS_A_ROLES, PAXOS_A_ETHERTYPE,
+ *      PAXOS_A_MEMBERS (the configuration in effect at the next instance
+ *      this node delivers), PAXOS_A_MEMBERS_LATEST (the one after the
+ *      change decided and not in effect yet; = MEMBERS when none is),
  *      PAXOS_A_LEADER_ID, PAXOS_A_BALLOT,
- *      PAXOS_A_PEERS (nest of nests of PAXOS_PEER_A_ID, PAXOS_PEER_A_MAC),
+ *      PAXOS_A_PEERS (nest of nests of PAXOS_PEER_A_ID, PAXOS_PEER_A_MAC:
+ *      every known node),
  *      PAXOS_A_PARAMS (nest of PAXOS_PARAM_* -> u64, every parameter),
  *      PAXOS_A_STATUS (binary struct paxos_status; it may grow at the end:
  *      copy min(attribute length, sizeof) bytes)
@@ -349,7 +379,9 @@ struct paxos_config {
  *   PAXOS_A_NODE_ID       u32: the reporting node
  *   LEADER_CHANGE:  PAXOS_A_LEADER_ID (0: no leader known), PAXOS_A_BALLOT
  *   MEMBERSHIP:     PAXOS_A_IFNAME, PAXOS_A_MEMBERS (0 after DOWN),
- *                   PAXOS_A_PEERS
+ *                   PAXOS_A_PEERS (known nodes); after UP, SET_PEERS,
+ *                   DOWN, and when this node sees a configuration change
+ *                   (a decided one pending, or one taking effect)
  *   ERROR:          PAXOS_A_ERRNO (positive errno), PAXOS_A_MESSAGE
  *
  * u64 attributes are 64-bit aligned with PAXOS_A_PAD where needed (inside
@@ -370,6 +402,7 @@ enum paxos_cmd {
 	PAXOS_CMD_SET_PARAMS,
 	PAXOS_CMD_GET_STATUS,	/* dump */
 	PAXOS_CMD_EVENT,	/* multicast: leader change, error */
+	PAXOS_CMD_MEMBERSHIP,	/* change the configuration by one node */
 	__PAXOS_CMD_MAX
 };
 #define PAXOS_CMD_MAX (__PAXOS_CMD_MAX - 1)
@@ -390,11 +423,12 @@ enum paxos_attr {
 	PAXOS_A_KEY,		/* binary, PAXOS_KEY_LEN; never reported */
 	PAXOS_A_ETHERTYPE,	/* u16 */
 	PAXOS_A_PAD,		/* alignment of u64 attributes */
-	PAXOS_A_MEMBERS,	/* u32 bitmap, bit n = node n; reported only */
+	PAXOS_A_MEMBERS,	/* u32 bitmap, bit n = node n: configuration */
 	PAXOS_A_ERRNO,		/* u32 positive errno, in error events */
 	PAXOS_A_MESSAGE,	/* string, in error events */
 	PAXOS_A_STATE_PATH,	/* string: durable acceptor state file */
 	PAXOS_A_STATE_FLAGS,	/* u32 PAXOS_STATE_F_* */
+	PAXOS_A_MEMBERS_LATEST,	/* u32: configuration after a pending change */
 	__PAXOS_A_MAX
 };
 #define PAXOS_A_MAX (__PAXOS_A_MAX - 1)
