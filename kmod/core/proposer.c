@@ -660,6 +660,31 @@ static bool batch_due(const struct px_proposer *p, u64 now)
 	return now - p->qhead->queued >= p->cfg.batch_delay_us;
 }
 
+static bool open_noop(struct px_proposer *p, u64 now)
+{
+	u8 *value = px_alloc(PX_NOOP_LEN);
+
+	if (!value)
+		return false;
+	px_put_be32(value, 0);
+	p->stats.noops++;
+	open_instance(p, now, value, PX_NOOP_LEN);
+	if (p->next > p->recover_end)
+		adopt_clear(p);
+	return true;
+}
+
+/*
+ * A configuration change is decided but not in effect before @next: an
+ * idle leader fills the log up to its first instance with no-ops, so that
+ * the change takes effect (and a removed node stops being needed for a
+ * quorum) without waiting for client traffic.
+ */
+static bool change_pending(const struct px_proposer *p)
+{
+	return p->lml.n && p->next < p->lml.e[p->lml.n - 1].from;
+}
+
 /* Re-propose the next recovered instance: adopted value or a no-op. */
 static bool open_recovered(struct px_proposer *p, u64 now)
 {
@@ -680,14 +705,8 @@ static bool open_recovered(struct px_proposer *p, u64 now)
 		len = a->len;
 		a->value = NULL;
 	}
-	if (!value) {
-		value = px_alloc(PX_NOOP_LEN);
-		if (!value)
-			return false;
-		len = PX_NOOP_LEN;
-		px_put_be32(value, 0);
-		p->stats.noops++;
-	}
+	if (!value)
+		return open_noop(p, now);
 	open_instance(p, now, value, len);
 	if (p->next > p->recover_end)
 		adopt_clear(p);
@@ -718,8 +737,12 @@ static void pump(struct px_proposer *p, u64 now)
 				return;
 			continue;
 		}
-		if (!batch_due(p, now) || !open_batch(p, now))
+		if (batch_due(p, now)) {
+			if (!open_batch(p, now))
+				return;
+		} else if (!change_pending(p) || !open_noop(p, now)) {
 			return;
+		}
 	}
 }
 
@@ -792,7 +815,8 @@ static void adopt_apply(struct px_mlog *ml, const struct px_adopt *a)
  * before it hears of more decisions: from the learners' STATUS (decisions
  * up to the highest delivered index heard of), then from the values it
  * will re-propose, in instance order (a hole becomes a no-op).  False if
- * they are not known: the candidate waits for a STATUS.
+ * the decisions below @from are not known: the candidate waits for a
+ * STATUS.
  */
 static bool phase1_configs(const struct px_proposer *p, struct px_mlog *ml)
 {
@@ -807,7 +831,7 @@ static bool phase1_configs(const struct px_proposer *p, struct px_mlog *ml)
 		if (p->adopt[k].instance > known)
 			adopt_apply(ml, &p->adopt[k]);
 	px_mlog_advance(ml, PX_MAX(known, p->p1_high));
-	return px_mlog_at(ml, p->from) != 0;
+	return true;
 }
 
 /*
@@ -822,6 +846,17 @@ static void phase1_check(struct px_proposer *p, u64 now)
 
 	if (px_popcount32(p->promised) < 1 || !phase1_configs(p, &ml))
 		return;
+	if (!px_mlog_at(&ml, p->from)) {
+		/*
+		 * The configuration of @from fell out of the history (more
+		 * than PX_MLOG_MAX changes since): recover from the oldest
+		 * one remembered if that is decided, since safety needs only
+		 * the instances above decided.
+		 */
+		if (!ml.n || ml.e[0].from > p->decided + 1)
+			return;
+		p->from = ml.e[0].from;
+	}
 	for (k = 0; k < ml.n; k++) {
 		const struct px_mconf *c = &ml.e[k];
 

@@ -347,6 +347,46 @@ static void test_phase1_one(void)
 	px_proposer_destroy(p);
 }
 
+/*
+ * An idle leader fills the log with no-ops up to the instance a decided
+ * change takes effect at, and no further.
+ */
+static void test_fill_noops(void)
+{
+	struct px_proposer_info info;
+	u8 v[64], body[128];
+	u64 b, from, i, top = 0;
+	u32 vlen, len;
+	struct px_proposer *p = candidate(1, &b, &from);
+	struct px_ready rd;
+
+	vlen = change_val(v, NODES123, NODES124, 7);
+	len = promise_one(body, 1, px_ballot_make(1, 2), v, vlen);
+	CHECK_EQ(pstep(p, PAXOS_MSG_PROMISE, 3, b, from, body, len), 0);
+	len = promise_empty(body);
+	CHECK_EQ(pstep(p, PAXOS_MSG_PROMISE, 1, b, from, body, len), 0);
+	CHECK_EQ(pstep(p, PAXOS_MSG_PROMISE, 4, b, from, body, len), 0);
+	CHECK_EQ(pstate(p), PX_LEADER);
+	/* Vote for whatever is opened, as {1,2,3} and {1,2,4} would. */
+	for (int round = 0; round < 8; round++) {
+		px_ready_take(px_proposer_ready(p), &rd);
+		for (struct px_obuf *o = rd.msgs; o; o = o->next)
+			if (o->type == PAXOS_MSG_ACCEPT && o->instance > top)
+				top = o->instance;
+		px_ready_free(&rd);
+		for (i = 1; i <= top; i++) {
+			pstep(p, PAXOS_MSG_ACCEPTED, 1, b, i, NULL, 0);
+			pstep(p, PAXOS_MSG_ACCEPTED, 2, b, i, NULL, 0);
+		}
+	}
+	px_proposer_info(p, &info);
+	CHECK_EQ(top, 1 + ALPHA - 1);	/* the change at 1, no-ops to 4 */
+	CHECK_EQ(info.next, 1 + ALPHA);
+	CHECK_EQ(info.decided, ALPHA);
+	CHECK_EQ(info.stats.noops, ALPHA - 1);
+	px_proposer_destroy(p);
+}
+
 int main(void)
 {
 	RUN(test_valid);
@@ -354,5 +394,6 @@ int main(void)
 	RUN(test_learner_switch);
 	RUN(test_phase1_both);
 	RUN(test_phase1_one);
+	RUN(test_fill_noops);
 	CHECK_DONE();
 }
