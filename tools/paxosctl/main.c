@@ -75,7 +75,9 @@ static const struct {
 	  "be asked; the change is forwarded to the leader, decided, and\n"
 	  "takes effect some instances later on every node.  A change that\n"
 	  "races another one is a no-op.  --wait: wait until this node has\n"
-	  "the new configuration in effect (exit 1 if not within SECONDS).\n"
+	  "the new configuration in effect (exit 1 if not within SECONDS),\n"
+	  "asking again every 3 s while no change is decided (a request\n"
+	  "forwarded to the leader can be lost with its frame).\n"
 	  "When a removed node is down, forget it with set-peers." },
 	{ "members", cmd_members, "members [--json]",
 	  "Show the configuration in effect on this node (the voters and the\n"

@@ -14,6 +14,8 @@
 
 #include "paxosctl.h"
 
+#define PXC_MEMBER_RETRY_MS	3000
+
 static bool is_help(int argc, char **argv)
 {
 	int i;
@@ -82,11 +84,17 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Wait until the configuration in effect here is @want. */
-static int wait_members(struct pxc_nl *nl, uint32_t want, uint32_t secs)
+/*
+ * Wait until the configuration in effect here is @want.  A request
+ * forwarded to the leader may be lost with its frame: while no change
+ * from @old is decided, ask again every PXC_MEMBER_RETRY_MS.  A repeat
+ * decided after the first is a no-op (its old is no longer the latest).
+ */
+static int wait_members(struct pxc_nl *nl, uint32_t old, uint32_t want,
+			uint32_t secs)
 {
 	struct pxc_node n;
-	long left = (long)secs * 1000;
+	long left = (long)secs * 1000, retry = PXC_MEMBER_RETRY_MS;
 
 	for (;;) {
 		if (get_node(nl, "member", &n))
@@ -97,6 +105,12 @@ static int wait_members(struct pxc_nl *nl, uint32_t want, uint32_t secs)
 			break;
 		sleep_ms(100);
 		left -= 100;
+		retry -= 100;
+		if (retry <= 0 && n.members_latest == old) {
+			retry = PXC_MEMBER_RETRY_MS;
+			/* A failure here (no leader yet) is retried too. */
+			pxc_nl_membership(nl, want);
+		}
 	}
 	fprintf(stderr, "%s: member: not in effect after %u s: members are ",
 		prog, secs);
@@ -195,7 +209,7 @@ int cmd_member(int argc, char **argv)
 	printf(" -> ");
 	print_members(stdout, want);
 	printf("\n");
-	ret = wait ? wait_members(nl, want, secs) : PXC_OK;
+	ret = wait ? wait_members(nl, n.members, want, secs) : PXC_OK;
 out:
 	pxc_nl_close(nl);
 	return ret;
