@@ -13,6 +13,9 @@
 #    membership event;
 #  - node 3 goes DOWN; more load, from node 1 and from node 4 (a member
 #    now); 1, 2, 4 agree on a leader among them;
+#  - the load stops; on the idle cluster the leader is removed (asked at
+#    another member, --wait: it comes into effect through the leader's
+#    no-op fill), a new leader takes over, and the old one is added back;
 # then every acknowledged command was delivered exactly once, the logs of
 # 1, 2 and 4 are identical from instance 1 (node 4 caught up), and node 4
 # delivered as far as the others.
@@ -140,6 +143,27 @@ px 4 propose --client 0x400 --clients 2 --count 30 --size 300 \
 kill -USR2 "$loadpid"
 wait "$loadpid" || fail "clients of node 1 failed"
 grep '^client ' "$KPAXOS_OUT/prop.1" > "$KPAXOS_OUT/clients"
+
+# ---- idle now: remove the leader, asked at another member, then add it
+# back.  Without client traffic a change comes into effect only through
+# the leader's no-op fill.
+leader=$(px_wait_leader 60 1 2 4)
+rest=$(for i in 1 2 4; do [ "$i" = "$leader" ] || printf '%s ' "$i"; done)
+other=${rest%% *}
+out=$(ctl "$other" member remove "$leader" --wait 60) ||
+	fail "member remove $leader (the leader) at node $other"
+log "node $other: $out"
+# shellcheck disable=SC2086
+wait_for 60 members_are "$(printf '0x%x' $((0x16 & ~(1 << leader))))" \
+	1 2 4
+# shellcheck disable=SC2086
+new=$(px_wait_leader 60 $rest)
+assert_eq 0 "$(px_stat "$leader" is_leader)" "removed node $leader leads"
+log "leader $leader removed; node $new leads"
+out=$(ctl "$new" member add "$leader=$(node_mac "$leader")" --wait 60) ||
+	fail "member add $leader at node $new"
+wait_for 60 members_are 0x16 1 2 4
+log "node $leader added back: members {1,2,4} on every node"
 d=$(px_wait_same 90 1 2 4)
 log "load stopped; nodes 1, 2, 4 delivered $d"
 px_live_stop "$KPAXOS_OUT" 1 2 4
