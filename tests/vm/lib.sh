@@ -18,6 +18,7 @@
 #   cut_node I / heal_node I   unplug / replug node I's cable (bridge side)
 #   load_module [PARAMS]   insmod $KPAXOS_KO (once);  unload_module
 #   need_module            skip the test (exit 77) if $KPAXOS_KO is missing
+#   need_paxosctl          set $PAXOSCTL, building tools/paxosctl if needed
 #   fail MSG               print "FAIL: MSG" and exit 1
 #   skip MSG               print "SKIP: MSG" and exit 77
 #   log MSG                print a timestamped line
@@ -251,6 +252,13 @@ need_module()
 {
 	[ -n "${KPAXOS_KO:-}" ] && [ -f "$KPAXOS_KO" ] ||
 		skip "module not built: ${KPAXOS_KO:-KPAXOS_KO unset}"
+}
+
+need_paxosctl()
+{
+	PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
+	[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2 ||
+		fail "cannot build paxosctl"
 }
 
 load_module()

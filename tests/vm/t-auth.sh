@@ -17,8 +17,7 @@
 
 N=3
 GENL=$KPAXOS_SRC/tests/vm/pxgenl.py
-PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
-[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
+need_paxosctl
 KEY=$KPAXOS_OUT/cluster.key
 PY=$KPAXOS_OUT/frames.py
 

@@ -21,8 +21,7 @@
 
 N=3
 GENL=$KPAXOS_SRC/tests/vm/pxgenl.py
-PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
-[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
+need_paxosctl
 STATE=$KPAXOS_OUT/state
 rm -rf "$STATE"
 mkdir -p "$STATE"

@@ -23,9 +23,7 @@
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 . "$KPAXOS_SRC/tests/vm/t-pxlib.bash"
 
-PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
-[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2 ||
-	fail "cannot build paxosctl"
+need_paxosctl
 
 ctl()
 {

@@ -14,8 +14,7 @@
 # kpaxos-timeout: 300
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 
-PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
-[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
+need_paxosctl
 work=$(mktemp -d)
 chmod 755 "$work"
 

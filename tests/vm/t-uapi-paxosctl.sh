@@ -17,9 +17,8 @@
 # kpaxos-timeout: 600
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 
-PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
+need_paxosctl
 KVSTORE=$KPAXOS_SRC/examples/kvstore/kvstore
-[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
 [ -x "$KVSTORE" ] || make -s -C "$KPAXOS_SRC/examples/kvstore" >&2
 N=3
 work=$(mktemp -d)
