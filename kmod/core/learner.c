@@ -892,3 +892,28 @@ int px_mlog_decode(struct px_mlog *ml, u32 members, u32 alpha,
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------- snapshots */
+
+bool px_learner_snap_point(const struct px_learner *l, u64 instance)
+{
+	return px_snap_point(&l->cfg, instance);
+}
+
+int px_learner_snapshot_put(struct px_learner *l, u64 index,
+			    const void *app, u32 len)
+{
+	(void)l;
+	(void)index;
+	(void)app;
+	(void)len;
+	return -ENOSYS;
+}
+
+bool px_learner_snapshot(const struct px_learner *l,
+			 struct px_snapshot_info *si)
+{
+	(void)l;
+	(void)si;
+	return false;
+}

@@ -603,7 +603,7 @@ static bool frame_valid(const struct px_wire_cfg *c, const u8 *b, u32 len,
 	fl = px_get_be16(b + 24);
 	if (px_get_be16(b) != 0x5058 || b[2] != 1 || b[27] ||
 	    px_get_be32(b + 4) != c->cluster_id ||
-	    px_get_be16(b + 8) != c->group_id || type < 1 || type > 10 ||
+	    px_get_be16(b + 8) != c->group_id || type < 1 || type > 12 ||
 	    src < 1 || src > 31 || !(c->members & (1u << src)) ||
 	    src == c->self || (dst != c->self && dst != 0xff))
 		return false;
