@@ -1303,7 +1303,9 @@ static int on_snap_chunk(struct px_learner *l, u64 now,
 		x->s.meta_len = meta_len;
 		x->s.app_len = app_len;
 	} else if (m->instance < x->s.index || off != x->got ||
-		   meta_len != x->s.meta_len || app_len != x->s.app_len) {
+		   m->src != x->src || meta_len != x->s.meta_len ||
+		   app_len != x->s.app_len) {
+		/* Never mix the bytes of two servers' snapshots. */
 		return 0;
 	}
 	px_memcpy(x->s.buf + off, m->body + 12, n);

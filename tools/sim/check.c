@@ -513,6 +513,9 @@ void sim_app_reset(struct sim_node *nd)
 {
 	free(nd->unput.buf);
 	memset(&nd->unput, 0, sizeof(nd->unput));
+	free(nd->newest.buf);
+	memset(&nd->newest, 0, sizeof(nd->newest));
+	nd->newest_put = false;
 	memset(&nd->app, 0, sizeof(nd->app));
 }
 
@@ -526,6 +529,8 @@ static void app_put(struct sim_world *w, struct sim_node *nd, u64 index,
 	switch (err) {
 	case 0:
 		w->st.snap_puts++;
+		if (index == nd->newest.index)
+			nd->newest_put = true;
 		if (!px_learner_snapshot(nd->lrn, &si) || si.index != index ||
 		    si.app_len != len || memcmp(si.app, buf, len))
 			sim_fail(w, "snapshot: n%u put %" PRIu64
@@ -561,6 +566,20 @@ void sim_app_put_unput(struct sim_world *w, struct sim_node *nd)
 }
 
 /*
+ * At the heal: what is still unput goes now (-ENOENT if its meta was
+ * dropped, -ESTALE if older than a put since), then the newest point, so
+ * that every node has a recent snapshot to serve laggards with.
+ */
+void sim_app_heal(struct sim_world *w, struct sim_node *nd)
+{
+	sim_app_put_unput(w, nd);
+	if (nd->newest.index && !nd->newest_put)
+		app_put(w, nd, nd->newest.index, nd->newest.buf,
+			nd->newest.len);
+	nd->newest_put = true;
+}
+
+/*
  * The app reached snapshot point @index: put its state now, later, or (in
  * the fault phase) only at the heal, as the seed decides.
  */
@@ -572,14 +591,38 @@ static void app_point(struct sim_world *w, struct sim_node *nd, u64 index)
 
 	w->st.snap_points++;
 	buf = app_encode(w, nd, index, &len);
+	free(nd->newest.buf);
+	nd->newest.buf = malloc(len);
+	if (!nd->newest.buf) {
+		perror("sim: malloc");
+		exit(2);
+	}
+	memcpy(nd->newest.buf, buf, len);
+	nd->newest.index = index;
+	nd->newest.len = len;
+	nd->newest_put = false;
 	if (w->healed || r < 60) {
 		app_put(w, nd, index, buf, len);
 		free(buf);
 		return;
 	}
-	/* An older deferred one goes now or never: -ESTALE after this. */
-	if (nd->unput.index && sim_below(&w->srng, 2))
-		app_put(w, nd, nd->unput.index, nd->unput.buf, nd->unput.len);
+	/*
+	 * One unput state at a time: the older one goes now (then -ESTALE
+	 * for it later is impossible), is dropped, or is kept while this one
+	 * is dropped (a busy app: put after several newer points, -ENOENT).
+	 */
+	if (nd->unput.index) {
+		switch (sim_below(&w->srng, nd->unput.skipped ? 6 : 3)) {
+		case 0:
+			sim_app_put_unput(w, nd);
+			break;
+		case 1:
+			break;
+		default:
+			free(buf);
+			return;
+		}
+	}
 	free(nd->unput.buf);
 	nd->unput.index = index;
 	nd->unput.buf = buf;
@@ -672,6 +715,7 @@ static void app_restore(struct sim_world *w, struct sim_node *nd,
 	/* What the app skipped before is older than what it has now. */
 	free(nd->unput.buf);
 	memset(&nd->unput, 0, sizeof(nd->unput));
+	nd->newest_put = true;
 	nd->read_upto = restored;
 	nd->partial = false;
 	if (!slot_get(w, restored)->app_set)

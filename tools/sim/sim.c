@@ -174,6 +174,7 @@ struct result {
 	u64 seed;
 	u64 events;
 	u64 installs;		/* snapshots installed */
+	u64 enoent, estale;	/* snapshot puts refused */
 	u32 bad;
 	char why[240];
 };
@@ -192,6 +193,8 @@ static void worker(const struct opts *o, int fd, u64 first, u64 step)
 		r.bad = sim_world_run(&w);
 		r.events = w.st.events;
 		r.installs = w.st.snap_installs;
+		r.enoent = w.st.snap_enoent;
+		r.estale = w.st.snap_estale;
 		if (r.bad) {
 			strncpy(r.why, w.why, sizeof(r.why) - 1);
 			r.why[sizeof(r.why) - 1] = 0;
@@ -270,6 +273,7 @@ static int run_many(const struct opts *o)
 {
 	struct job jobs[64];
 	u64 done = 0, bad = 0, events = 0, snap_seeds = 0, installs = 0;
+	u64 enoent = 0, estale = 0;
 	int njobs = o->jobs, live = 0, i;
 	struct timespec t0, t1;
 	double secs;
@@ -316,6 +320,8 @@ static int run_many(const struct opts *o)
 				events += j->buf.events;
 				snap_seeds += j->buf.installs > 0;
 				installs += j->buf.installs;
+				enoent += j->buf.enoent;
+				estale += j->buf.estale;
 				j->next += njobs;
 				if (j->buf.bad) {
 					bad++;
@@ -361,7 +367,8 @@ static int run_many(const struct opts *o)
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("%" PRIu64 " seeds, %" PRIu64 " violations\n", done, bad);
 	printf("snapshots: %" PRIu64 " seeds installed one (%" PRIu64
-	       " installs)\n", snap_seeds, installs);
+	       " installs; puts refused: %" PRIu64 " -ENOENT, %" PRIu64
+	       " -ESTALE)\n", snap_seeds, installs, enoent, estale);
 	printf("%.1f seeds/s (%.2f s, %d jobs, %.0f events/seed)\n",
 	       secs > 0 ? done / secs : 0.0, secs, njobs,
 	       done ? (double)events / done : 0.0);

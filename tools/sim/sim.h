@@ -202,6 +202,8 @@ struct sim_node {
 	u64 ndeliv;
 	struct sim_app app;
 	struct sim_unput unput;
+	struct sim_unput newest;	/* state at the newest point */
+	bool newest_put;
 	struct sim_ballot ballots[SIM_MAX_BALLOTS];
 	u32 nballots;
 };
@@ -335,6 +337,7 @@ void sim_fail(struct sim_world *w, const char *fmt, ...)
 void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
 			 u64 delivered, u64 restored);
 void sim_app_put_unput(struct sim_world *w, struct sim_node *nd);
+void sim_app_heal(struct sim_world *w, struct sim_node *nd);
 void sim_app_reset(struct sim_node *nd);
 bool sim_check_converged(struct sim_world *w, bool report);
 void sim_check_free(struct sim_world *w);

@@ -671,8 +671,8 @@ static void on_heal(struct sim_world *w)
 	}
 	/* The apps put what they skipped: from now on, every point. */
 	for (i = 1; i <= w->n && !w->failed; i++)
-		if (w->node[i].up && w->node[i].unput.index) {
-			sim_app_put_unput(w, &w->node[i]);
+		if (w->node[i].up) {
+			sim_app_heal(w, &w->node[i]);
 			sim_node_drain(w, &w->node[i]);
 		}
 	w->live_deadline = w->now + 30000000;
