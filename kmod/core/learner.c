@@ -20,6 +20,14 @@
  * seq) kept in the order of their last delivery, which is the order of the
  * instances delivered, so evicting its head evicts the oldest last-delivered
  * client identically on every replica.
+ *
+ * Snapshots (docs/design.md, "Snapshots"): at every snapshot point the
+ * learner keeps its own state (the meta: dedup table and configurations)
+ * until the application puts its state there; the pair is the current
+ * snapshot, served in SNAP_CHUNKs to a peer that asks for instances no
+ * longer retained.  Receiving, it pulls one chunk at a time and installs
+ * the snapshot when complete.  Memory: PX_SNAP_PENDING metas, one current
+ * snapshot, one transfer.
  */
 #include "px_wire.h"
 
