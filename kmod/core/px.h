@@ -76,6 +76,12 @@ struct px_ready {
 	struct px_obuf *msgs;		/* in order; step 2 */
 	struct px_obuf **msgs_tail;
 	u64 delivered;			/* learner: delivered index now */
+	/*
+	 * Learner: a snapshot was installed at this index since the last
+	 * px_ready_take() (which moves it), 0: none.  Readers below it
+	 * restore the application from px_learner_snapshot().
+	 */
+	u64 restored;
 	u32 n_msgs;
 	u32 n_persist;
 };
@@ -111,12 +117,28 @@ struct px_config {
 	 * on every node.  @members is the configuration of instance 1.
 	 */
 	u32 alpha;
+	/*
+	 * Snapshots: instance i is a snapshot point iff snapshot_every &&
+	 * i % snapshot_every == 0; 0 disables snapshots.  At most
+	 * PX_MAX_SLOTS.  Should be <= learner_slots (the default is
+	 * learner_slots / 4): then the newest snapshot point is always within
+	 * what a learner retains, so a peer that lags by more than that can
+	 * be served a snapshot plus a retained suffix.  A larger value is
+	 * accepted, but a lagging peer may then find no usable snapshot.
+	 */
+	u32 snapshot_every;
 };
 
 enum {
 	PX_MAX_WINDOW = 1024,
 	PX_MAX_SLOTS = 1 << 20,
 	PX_DEDUP_CLIENTS = 4096,	/* clients remembered for exactly-once */
+	PX_SNAP_PENDING = 4,		/* metas of snapshot points kept */
+	PX_SNAP_CHUNK = 256 << 10,	/* data bytes per SNAP_CHUNK */
+	PX_SNAP_DEDUP_LEN = 24,		/* be64 client_id, seq, instance */
+	/* Learner state at a snapshot point; see PAXOS_MSG_SNAP_CHUNK. */
+	PX_SNAP_META_MAX = 4 + PX_DEDUP_CLIENTS * PX_SNAP_DEDUP_LEN + 4 +
+			   8 * 12,	/* PX_MLOG_MAX * PX_MLOG_ENTRY_LEN */
 };
 
 /* Fill @cfg with defaults for node @self of @members. */
@@ -304,6 +326,10 @@ struct px_learner_stats {
 	u64 delivered_instances, delivered_cmds, duplicates, noops;
 	u64 catchup_reqs, catchup_served, evicted;
 	u64 ignored;		/* messages for instances beyond the window */
+	u64 snap_puts;		/* px_learner_snapshot_put() accepted */
+	u64 snap_served;	/* SNAP_CHUNKs sent */
+	u64 snap_installed;	/* snapshots received and installed */
+	u64 snap_rejected;	/* received snapshots whose meta was bad */
 };
 
 struct px_learner;	/* private; see learner.c */
@@ -315,12 +341,13 @@ struct px_learner_info {
 	u64 delivered;		/* contiguous delivered index */
 	u32 members;		/* configuration of instance delivered + 1 */
 	u32 members_latest;	/* after the pending change, if any */
+	u64 snap_index;		/* current snapshot, 0: none */
 	struct px_learner_stats stats;
 };
 
 struct px_learner *px_learner_create(const struct px_config *cfg, u64 now);
 void px_learner_destroy(struct px_learner *l);
-/* ACCEPT, ACCEPTED, HEARTBEAT, LEARN_REQ, CHOSEN, STATUS. */
+/* ACCEPT, ACCEPTED, HEARTBEAT, LEARN_REQ, CHOSEN, STATUS, SNAP_*. */
 int px_learner_step(struct px_learner *l, u64 now, const struct px_msg *m);
 void px_learner_tick(struct px_learner *l, u64 now);
 u64 px_learner_next_deadline(const struct px_learner *l);
@@ -335,6 +362,51 @@ void px_learner_info(const struct px_learner *l, struct px_learner_info *i);
  */
 const u8 *px_learner_value(const struct px_learner *l, u64 instance,
 			   u32 *len, bool *gone);
+
+/*
+ * Snapshots (docs/design.md, "Snapshots").  When the learner delivers a
+ * snapshot point I it keeps its own state at I (the "meta": dedup table
+ * and configurations) among PX_SNAP_PENDING pending metas.  The application,
+ * having applied every command <= I, puts its state at I: the pair becomes
+ * the learner's current snapshot, served to peers that lag behind what the
+ * learner retains.  @app is copied.  0; -ENOENT if I is not a pending
+ * point (never delivered as one, or dropped); -ESTALE if I is below the
+ * current snapshot; -EMSGSIZE if @len > PAXOS_MAX_SNAPSHOT; -EINVAL if
+ * @app is NULL with @len; -ENOMEM.
+ */
+int px_learner_snapshot_put(struct px_learner *l, u64 index,
+			    const void *app, u32 len);
+struct px_snapshot_info {
+	u64 index;
+	const u8 *app;
+	u32 app_len;
+};
+
+/*
+ * The current snapshot (put locally or installed from a peer); false if
+ * none.  The pointers are valid until the next call on @l.
+ */
+bool px_learner_snapshot(const struct px_learner *l,
+			 struct px_snapshot_info *si);
+
+static inline bool px_snap_point(const struct px_config *cfg, u64 instance)
+{
+	/* 32-bit modulo of a 64-bit value: no libgcc helper in the kernel. */
+	u64 q = instance, r = 0;
+	int b;
+
+	if (!cfg->snapshot_every || !instance)
+		return false;
+	for (b = 63; b >= 0; b--) {
+		r = r << 1 | (q >> b & 1);
+		if (r >= cfg->snapshot_every)
+			r -= cfg->snapshot_every;
+	}
+	return r == 0;
+}
+
+/* px_snap_point() with the learner's configuration. */
+bool px_learner_snap_point(const struct px_learner *l, u64 instance);
 
 /* Iterate the commands of a batch value. */
 struct px_cmd {

@@ -29,6 +29,7 @@ void px_ready_init(struct px_ready *rd)
 	rd->msgs = NULL;
 	rd->msgs_tail = &rd->msgs;
 	rd->delivered = 0;
+	rd->restored = 0;
 	rd->n_msgs = 0;
 	rd->n_persist = 0;
 }
@@ -42,6 +43,8 @@ void px_ready_take(struct px_ready *from, struct px_ready *to)
 	to->n_msgs = from->n_msgs;
 	to->n_persist = from->n_persist;
 	to->delivered = from->delivered;
+	to->restored = from->restored;
+	from->restored = 0;
 
 	/* @from keeps its delivered index: it is the role's state. */
 	from->persist = NULL;
@@ -130,8 +133,10 @@ u32 px_msg_roles(u8 type)
 	case PAXOS_MSG_PROMISE:
 	case PAXOS_MSG_NACK:
 	case PAXOS_MSG_FORWARD:
-	case PAXOS_MSG_STATUS:
 		return PAXOS_ROLE_PROPOSER;
+	case PAXOS_MSG_STATUS:
+		/* Learners too: a peer's delivered index is decided. */
+		return PAXOS_ROLE_PROPOSER | PAXOS_ROLE_LEARNER;
 	case PAXOS_MSG_ACCEPT:
 		return PAXOS_ROLE_ACCEPTOR | PAXOS_ROLE_LEARNER;
 	case PAXOS_MSG_ACCEPTED:
@@ -140,6 +145,8 @@ u32 px_msg_roles(u8 type)
 		return PAXOS_ROLE_ALL;
 	case PAXOS_MSG_LEARN_REQ:
 	case PAXOS_MSG_CHOSEN:
+	case PAXOS_MSG_SNAP_REQ:
+	case PAXOS_MSG_SNAP_CHUNK:
 		return PAXOS_ROLE_LEARNER;
 	default:
 		return 0;
@@ -172,6 +179,7 @@ void px_config_default(struct px_config *cfg, u8 self, u32 members)
 	cfg->catchup_us = 50000;
 	cfg->acceptor_slots = 4096;
 	cfg->learner_slots = 4096;
+	cfg->snapshot_every = cfg->learner_slots / 4;
 	cfg->queue_bytes = 4 << 20;
 	cfg->max_value = PX_VALUE_ONE_CMD;
 	cfg->seed = 0x9E3779B97F4A7C15ull * (u64)(self + 1);
@@ -224,6 +232,8 @@ int px_config_check(const struct px_config *cfg, const char **why)
 		w = "learner_slots must be a power of 2 <= PX_MAX_SLOTS";
 	else if (cfg->learner_slots < cfg->window)
 		w = "learner_slots smaller than window";
+	else if (cfg->snapshot_every > PX_MAX_SLOTS)
+		w = "snapshot_every above PX_MAX_SLOTS";
 	else if (cfg->queue_bytes < PAXOS_CMD_HDR_LEN + PAXOS_MAX_CMD)
 		w = "queue_bytes cannot hold one command";
 	else if (cfg->queue_bytes > (1u << 30))
@@ -528,6 +538,10 @@ static bool body_len_ok(u8 type, u32 len)
 		return len >= PAXOS_BATCH_HDR_LEN;
 	case PAXOS_MSG_LEARN_REQ:
 		return len == 8;
+	case PAXOS_MSG_SNAP_REQ:
+		return len == 4;
+	case PAXOS_MSG_SNAP_CHUNK:
+		return len > 12 && len <= 12 + PX_SNAP_CHUNK;
 	default:
 		return false;
 	}

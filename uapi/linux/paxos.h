@@ -35,6 +35,7 @@ enum paxos_limits {
 	PAXOS_MAX_MSG = 4 << 20,	/* largest logical message body */
 	PAXOS_AUTH_TAG_LEN = 16,	/* keyed MAC appended to a frame */
 	PAXOS_KEY_LEN = 32,
+	PAXOS_MAX_SNAPSHOT = 64 << 20,	/* largest application snapshot */
 };
 
 /* ------------------------------------------------------------------------
@@ -99,6 +100,19 @@ enum paxos_frame_flags {
  * STATUS    ballot=0, instance=delivered.       body: empty, or the learner's
  *           configurations once changed: n x { be64 from, be32 members }
  *           (n <= 8; see PAXOS_CLIENT_MEMBERSHIP)
+ * SNAP_REQ  ballot=0, instance=I.               body: be32 offset
+ *           (a receiver pulling the snapshot at I asks for the chunk at
+ *           offset; the server answers from its current snapshot, or with
+ *           chunk 0 of a newer one, or not at all if it has none)
+ * SNAP_CHUNK ballot=0, instance=I.              body: be32 meta_len,
+ *           be32 app_len, be32 offset, n bytes: [offset, offset + n) of
+ *           meta || app, 1 <= n <= 256 KiB, the chunk ends at
+ *           meta_len + app_len or is exactly 256 KiB.  meta: the learner's
+ *           state at I: be32 k, k x { be64 client_id, be64 seq,
+ *           be64 instance } (dedup table, oldest last delivery first,
+ *           k <= 4096), be32 mlog_len, mlog_len bytes (configurations as in
+ *           STATUS, 0: the initial one); app: the application's state
+ *           after every command <= I (<= PAXOS_MAX_SNAPSHOT bytes).
  */
 enum paxos_msg_type {
 	PAXOS_MSG_PREPARE = 1,
@@ -111,6 +125,8 @@ enum paxos_msg_type {
 	PAXOS_MSG_LEARN_REQ,
 	PAXOS_MSG_CHOSEN,
 	PAXOS_MSG_STATUS,
+	PAXOS_MSG_SNAP_REQ,
+	PAXOS_MSG_SNAP_CHUNK,
 	__PAXOS_MSG_MAX
 };
 #define PAXOS_MSG_MAX (__PAXOS_MSG_MAX - 1)
