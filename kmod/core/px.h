@@ -391,18 +391,8 @@ bool px_learner_snapshot(const struct px_learner *l,
 
 static inline bool px_snap_point(const struct px_config *cfg, u64 instance)
 {
-	/* 32-bit modulo of a 64-bit value: no libgcc helper in the kernel. */
-	u64 q = instance, r = 0;
-	int b;
-
-	if (!cfg->snapshot_every || !instance)
-		return false;
-	for (b = 63; b >= 0; b--) {
-		r = r << 1 | (q >> b & 1);
-		if (r >= cfg->snapshot_every)
-			r -= cfg->snapshot_every;
-	}
-	return r == 0;
+	return cfg->snapshot_every && instance &&
+	       !px_mod64(instance, cfg->snapshot_every);
 }
 
 /* px_snap_point() with the learner's configuration. */

@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/stddef.h>
+#include <linux/math64.h>
 #else
 #include <stdint.h>
 #include <stddef.h>
@@ -82,6 +83,19 @@ static inline u64 px_get_be64(const u8 *p)
  * Plain C: __builtin_popcount() becomes a call to libgcc's __popcountdi2 in
  * kernel builds (no -mpopcnt), which the kernel does not provide.
  */
+/* @a mod @b (b != 0): 32-bit kernels have no 64-bit '%' helper. */
+static inline u32 px_mod64(u64 a, u32 b)
+{
+#ifdef __KERNEL__
+	u32 r;
+
+	div_u64_rem(a, b, &r);
+	return r;
+#else
+	return (u32)(a % b);
+#endif
+}
+
 static inline int px_popcount32(u32 x)
 {
 	x = x - ((x >> 1) & 0x55555555u);
