@@ -486,10 +486,17 @@ static void walk_records(const uint8_t *buf, size_t n, struct rec_cb *cb)
 				   ~(size_t)(PAXOS_RECORD_ALIGN - 1));
 		if (rec > n - off)
 			die("read: record longer than what read returned");
+		off += rec;
+		/* Snapshot points are for applications that keep state. */
+		if (h.flags == PAXOS_DELIVERY_F_SNAP_POINT && !h.len)
+			continue;
+		/* pxtest keeps no state to restore: like EOVERFLOW. */
+		if (h.flags == PAXOS_DELIVERY_F_RESTORE)
+			die("read: RESTORE at instance %" PRIu64 ": the commands up to it are only in a snapshot",
+			    (uint64_t)h.instance);
 		if (h.flags)
 			die("read: record flags 0x%x", h.flags);
-		cb->fn(cb, &h, buf + off + sizeof(h));
-		off += rec;
+		cb->fn(cb, &h, buf + off - rec + sizeof(h));
 	}
 }
 
