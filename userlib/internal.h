@@ -40,6 +40,7 @@
 #define KP_EAGAIN_MS		5	/* rewrite delay after a full queue */
 #define KP_MARKER		"KPXSYNC1"
 #define KP_MARKER_LEN		8
+#define KP_SBUF_MIN		(64 * 1024)	/* first SNAPSHOT_GET buffer */
 
 struct kp_req {
 	struct kp_req *prev, *next;	/* pending list, in seq order */
@@ -102,6 +103,13 @@ struct kpaxos {
 	void *apply_ctx;
 	bool registered;
 
+	kpaxos_snapshot_fn snap_fn;	/* kpaxos_set_snapshot() */
+	kpaxos_restore_fn restore_fn;
+	void *snap_arg;
+	uint64_t restored;		/* delivery thread: skip records <= */
+	uint8_t *sbuf;			/* delivery thread: SNAPSHOT_GET */
+	size_t sbuf_cap;
+
 	bool have_ring;
 	struct io_uring ring;
 	unsigned int ring_inflight;
@@ -150,6 +158,7 @@ int kp_poll_timeout(struct kpaxos *h, uint64_t now);
 void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q);
 void kp_reap(struct kpaxos *h, struct kp_cbq *q);
 void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q);
+void kp_fail_pending(struct kpaxos *h, int err, struct kp_cbq *q);
 void kp_drop_queued(struct kpaxos *h);
 void kp_promote(struct kpaxos *h, uint64_t now, struct kp_cbq *q);
 

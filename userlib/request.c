@@ -552,6 +552,31 @@ void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q)
 	maybe_idle(h);
 }
 
+/*
+ * A snapshot replaced the replica's state: whether the handle's numbered
+ * requests are in it is unknown, so they fail with @err and are never
+ * written again (a retry could be taken for an overtaken command and
+ * renumbered, so applied twice).  Requests still outside the window wait.
+ * Sync markers change nothing: they are proposed again under a fresh
+ * sequence number instead.
+ */
+void kp_fail_pending(struct kpaxos *h, int err, struct kp_cbq *q)
+{
+	struct kp_req *r, *next, *last = h->p_tail;
+
+	for (r = h->p_head; r; r = next) {
+		next = r == last ? NULL : r->next;
+		if (r->marker && !r->done) {
+			if (!r->renumber)
+				req_renumber(h, r);
+		} else {
+			req_finish(h, r, err, NULL, 0, q);
+			req_put(r);
+		}
+	}
+	maybe_idle(h);
+}
+
 /* Forget the write queue (handle closing, ring gone). */
 void kp_drop_queued(struct kpaxos *h)
 {
