@@ -128,6 +128,9 @@ static int local_open(struct local *l)
 		return -ENOMEM;
 	err = kpaxos_open(&l->h, &o);
 	if (!err)
+		err = kpaxos_set_snapshot(l->h, kv_snapshot_cb, kv_restore_cb,
+					  l->s);
+	if (!err)
 		err = kpaxos_register_apply(l->h, local_apply, l);
 	if (err) {
 		kpaxos_close(l->h);
