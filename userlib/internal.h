@@ -52,6 +52,7 @@ struct kp_req {
 	uint64_t expire;		/* ms: -ETIMEDOUT (0: never) */
 	uint64_t lgen;			/* leader_changes when last written */
 	uint64_t sent_at;		/* ms: numbered and first written */
+	uint64_t floor;			/* instances <= it were decided before */
 	uint32_t tries;
 	int err;			/* when done */
 	bool marker;			/* kpaxos_sync() marker */
@@ -127,6 +128,7 @@ struct kpaxos {
 	unsigned int n_cb;		/* callbacks collected, not yet run */
 
 	uint64_t applied;		/* highest instance applied */
+	uint64_t dfloor;		/* the node delivered this much (status) */
 	uint64_t lgen;			/* last leader_changes seen */
 	bool status_ok;			/* PAXOS_IOC_STATUS works */
 	uint64_t status_at;		/* ms: next leader-change poll */
@@ -158,7 +160,8 @@ int kp_poll_timeout(struct kpaxos *h, uint64_t now);
 void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q);
 void kp_reap(struct kpaxos *h, struct kp_cbq *q);
 void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q);
-void kp_fail_pending(struct kpaxos *h, int err, struct kp_cbq *q);
+void kp_fail_pending(struct kpaxos *h, int err, uint64_t index,
+		     struct kp_cbq *q);
 void kp_drop_queued(struct kpaxos *h);
 void kp_promote(struct kpaxos *h, uint64_t now, struct kp_cbq *q);
 

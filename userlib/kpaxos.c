@@ -127,6 +127,7 @@ int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts)
 	if (ioctl(h->fd, PAXOS_IOC_STATUS, &st) == 0) {
 		h->status_ok = true;
 		h->lgen = st.leader_changes;
+		h->dfloor = st.delivered_index;
 	}
 	setup_ring(h);
 	*hp = h;
@@ -445,7 +446,7 @@ static int restore(struct kpaxos *h, uint64_t index, struct kp_cbq *q)
 	h->restored = index;
 	if (index > h->applied)
 		h->applied = index;
-	kp_fail_pending(h, -ESTALE, q);
+	kp_fail_pending(h, -ESTALE, index, q);
 	pthread_mutex_unlock(&h->lock);
 	return 0;
 }
@@ -510,6 +511,8 @@ static void poll_leader(struct kpaxos *h, uint64_t now)
 	h->status_at = now + KP_STATUS_MS;
 	if (ioctl(h->fd, PAXOS_IOC_STATUS, &st) < 0)
 		return;
+	if (st.delivered_index > h->dfloor)
+		h->dfloor = st.delivered_index;
 	if (st.leader_changes != h->lgen) {
 		h->lgen = st.leader_changes;
 		kp_leader_changed(h, now);

@@ -54,8 +54,9 @@
  * retains (it installed a peer's snapshot, or the handle lagged), the
  * delivery thread fetches the node's current snapshot and calls the restore
  * callback, which replaces the whole state; applying continues after it.
- * Pending requests of the handle then fail with -ESTALE: whether they were
- * applied (inside the snapshot) is unknown, and they are not written again.
+ * Pending requests of the handle that may be inside the snapshot (numbered
+ * before the node had delivered its index) then fail with -ESTALE: whether
+ * they were applied is unknown, and they are not written again.
  *
  * Errors.  Functions return a negative errno value on failure:
  *   -ENOENT     /dev/paxos does not exist (module not loaded)

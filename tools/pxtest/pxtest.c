@@ -390,6 +390,12 @@ static int status_one(const char *get, const char *prefix)
 		drops += st.drops[i];
 	}
 	LINE("drops %llu", (unsigned long long)drops);
+	LINE("snapshot_index %llu", (unsigned long long)st.snapshot_index);
+	LINE("snapshot_every %llu", (unsigned long long)st.snapshot_every);
+	LINE("snap_puts %llu", (unsigned long long)st.snap_puts);
+	LINE("snap_served %llu", (unsigned long long)st.snap_served);
+	LINE("snap_installed %llu", (unsigned long long)st.snap_installed);
+	LINE("snap_rejected %llu", (unsigned long long)st.snap_rejected);
 #undef LINE
 	for (i = 0; i < n; i++) {
 		size_t l;
