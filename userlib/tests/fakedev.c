@@ -385,18 +385,18 @@ static int snap_put(struct fakedev *f, struct paxos_snapshot_io *io)
 	uint8_t *copy;
 
 	if (!io->index || io->flags || (!io->buf && io->len))
-		return EINVAL;
+		return -EINVAL;
 	if (io->len > PAXOS_MAX_SNAPSHOT)
-		return EMSGSIZE;
+		return -EMSGSIZE;
 	if (io->index < f->st.snap_index)
-		return ESTALE;
+		return -ESTALE;
 	/* points already put (or passed) are no longer pending */
 	if (!f->o.snap_every || io->index % f->o.snap_every ||
 	    io->index > f->instance || io->index == f->st.snap_index)
-		return ENOENT;
+		return -ENOENT;
 	copy = malloc(io->len ? io->len : 1);
 	if (!copy)
-		return ENOMEM;
+		return -ENOMEM;
 	memcpy(copy, (const void *)(uintptr_t)io->buf, io->len);
 	free(f->snap);
 	f->snap = copy;
@@ -410,14 +410,14 @@ static int snap_get(struct fakedev *f, struct paxos_snapshot_io *io)
 	uint32_t cap = io->len;
 
 	if (io->flags || (!io->buf && io->len))
-		return EINVAL;
+		return -EINVAL;
 	if (!f->st.snap_index ||
 	    (io->index && io->index != f->st.snap_index))
-		return ENOENT;
+		return -ENOENT;
 	io->index = f->st.snap_index;
 	io->len = f->snap_len;
 	if (cap < f->snap_len)
-		return EMSGSIZE;
+		return -EMSGSIZE;
 	memcpy((void *)(uintptr_t)io->buf, f->snap, f->snap_len);
 	return 0;
 }
@@ -450,7 +450,7 @@ int fakedev_ioctl(int fd, unsigned long req, void *arg)
 	}
 	pthread_mutex_unlock(&f->lock);
 	if (err) {
-		errno = err;
+		errno = -err;
 		return -1;
 	}
 	return 0;
