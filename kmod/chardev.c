@@ -170,12 +170,6 @@ out_put:
 
 /* ----------------------------------------------------------------- read */
 
-/*
- * Copy the records of entry @e from command position *pos on, as many as
- * fit in @count bytes.  Returns the bytes copied, or -EMSGSIZE / -EFAULT if
- * not even the first record could be copied.  *pos is left at the first
- * command not returned; *complete tells whether none is left in @e.
- */
 /* A record without a command (SNAP_POINT, RESTORE). */
 static int copy_marker(u64 instance, u16 flags, char __user *buf)
 {
@@ -187,6 +181,12 @@ static int copy_marker(u64 instance, u16 flags, char __user *buf)
 	return copy_to_user(buf, &hdr, sizeof(hdr)) ? -EFAULT : 0;
 }
 
+/*
+ * Copy the records of entry @e from command position *pos on, as many as
+ * fit in @count bytes.  Returns the bytes copied, or -EMSGSIZE / -EFAULT if
+ * not even the first record could be copied.  *pos is left at the first
+ * command not returned; *complete tells whether none is left in @e.
+ */
 static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 			  char __user *buf, size_t count, bool *complete)
 {
@@ -242,8 +242,8 @@ snap_point:
 
 /*
  * The cursor is below the delivery log (which starts at @first): if the
- * current snapshot S covers it (cursor <= S < first <= S + 1... that is,
- * every instance the reader misses is in S or retained after it), write a
+ * current snapshot S covers it (cursor <= S and first <= S + 1: every
+ * instance the reader misses is in S or retained after it), write a
  * RESTORE record and move the cursor to S + 1.  Returns the bytes written,
  * or -EOVERFLOW when no snapshot helps.
  */
