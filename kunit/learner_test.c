@@ -2,7 +2,8 @@
 /*
  * KUnit: the learner (kmod/core/learner.c) - in-order delivery, decisions
  * from votes and values, gap requests (LEARN_REQ after catchup_us), serving
- * peers' catch-up, retention, and exactly-once dedup.
+ * peers' catch-up, retention, exactly-once dedup, and snapshots (points,
+ * put, serving a lagging peer, install).
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -568,6 +569,174 @@ static void learn_dedup_eviction(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, got[1].dup);
 }
 
+/* ------------------------------------------------------------ snapshots */
+
+static int lstep(struct px_learner *l, u64 now, struct px_msg m)
+{
+	return px_learner_step(l, now, &m);
+}
+
+/* A learner of node @self of {1, 2, 3}: 8 slots, a point every 4. */
+static struct px_learner *snap_learner(struct kunit *test, u8 self,
+				       struct px_config *cfg)
+{
+	kpx_config(cfg, self, KPX_MEMBERS3);
+	cfg->learner_slots = 8;
+	cfg->snapshot_every = 4;
+	return kpx_learner(test, cfg, 0);
+}
+
+/* CHOSEN(i) of client 4, seq i: each a new command. */
+static void snap_chosen(struct kunit *test, struct px_learner *l, u64 i,
+			u64 seq)
+{
+	struct kpx_cmd c = { 4, seq, "x" };
+	u32 len;
+	u8 *v = kpx_value(test, &c, 1, &len);
+
+	KUNIT_ASSERT_EQ(test, lstep(l, i, kpx_msg(PAXOS_MSG_CHOSEN,
+			1, PAXOS_NODE_ALL, B(1, 1), i, v, len)), 0);
+}
+
+/*
+ * Points, put and its errors, and serving a peer below what is retained
+ * with the first SNAP_CHUNK of the current snapshot.
+ */
+static void learn_snapshot_put_serve(struct kunit *test)
+{
+	struct px_snapshot_info si;
+	struct px_learner_info li;
+	struct px_config cfg;
+	struct px_learner *l = snap_learner(test, 3, &cfg);
+	struct px_ready *rd;
+	struct px_obuf *o;
+	u32 len;
+	u8 *body;
+	u64 i;
+
+	KUNIT_EXPECT_FALSE(test, px_learner_snapshot(l, &si));
+	for (i = 1; i <= 20; i++)
+		snap_chosen(test, l, i, i);
+	kpx_take(test, px_learner_ready(l));
+	KUNIT_EXPECT_TRUE(test, px_learner_snap_point(l, 16));
+	KUNIT_EXPECT_FALSE(test, px_learner_snap_point(l, 15));
+	KUNIT_EXPECT_EQ(test, px_learner_snapshot_put(l, 15, "s", 1),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, px_learner_snapshot_put(l, 16, "state16", 7),
+			0);
+	KUNIT_EXPECT_EQ(test, px_learner_snapshot_put(l, 12, "s", 1),
+			-ESTALE);
+	KUNIT_EXPECT_EQ(test, px_learner_snapshot_put(l, 20, "s",
+			PAXOS_MAX_SNAPSHOT + 1), -EMSGSIZE);
+	KUNIT_ASSERT_TRUE(test, px_learner_snapshot(l, &si));
+	KUNIT_EXPECT_EQ(test, si.index, 16ull);
+	KUNIT_ASSERT_EQ(test, si.app_len, 7u);
+	KUNIT_EXPECT_EQ(test, memcmp(si.app, "state16", 7), 0);
+	px_learner_info(l, &li);
+	KUNIT_EXPECT_EQ(test, li.snap_index, 16ull);
+	KUNIT_EXPECT_EQ(test, li.first, 13ull);
+
+	/* Node 2 asks from 1: only the snapshot (and 17..20) can help. */
+	body = kpx_learn_req_body(test, 8, &len);
+	KUNIT_ASSERT_EQ(test, lstep(l, 30, kpx_msg(
+			PAXOS_MSG_LEARN_REQ, 2, 3, 0, 1, body, len)), 0);
+	rd = kpx_take(test, px_learner_ready(l));
+	KUNIT_EXPECT_EQ(test, kpx_count(rd, PAXOS_MSG_CHOSEN), 0u);
+	KUNIT_ASSERT_EQ(test, kpx_count(rd, PAXOS_MSG_SNAP_CHUNK), 1u);
+	o = kpx_find(rd, PAXOS_MSG_SNAP_CHUNK, 0);
+	KUNIT_EXPECT_EQ(test, o->dst, 2);
+	KUNIT_EXPECT_EQ(test, o->instance, 16ull);
+	KUNIT_ASSERT_GT(test, o->len, 12u);
+	KUNIT_EXPECT_EQ(test, px_get_be32(o->body + 4), 7u);	/* app */
+	KUNIT_EXPECT_EQ(test, px_get_be32(o->body + 8), 0u);	/* offset */
+	KUNIT_EXPECT_EQ(test, o->len, 12 + px_get_be32(o->body) + 7);
+	KUNIT_EXPECT_EQ(test, memcmp(o->body + o->len - 7, "state16", 7), 0);
+	px_learner_info(l, &li);
+	KUNIT_EXPECT_EQ(test, li.stats.snap_served, 1ull);
+
+	/* Within what is retained: CHOSEN as before. */
+	body = kpx_learn_req_body(test, 20, &len);
+	KUNIT_ASSERT_EQ(test, lstep(l, 31, kpx_msg(
+			PAXOS_MSG_LEARN_REQ, 2, 3, 0, 17, body, len)), 0);
+	rd = kpx_take(test, px_learner_ready(l));
+	KUNIT_EXPECT_EQ(test, kpx_count(rd, PAXOS_MSG_CHOSEN), 4u);
+	KUNIT_EXPECT_EQ(test, kpx_count(rd, PAXOS_MSG_SNAP_CHUNK), 0u);
+}
+
+/*
+ * A fresh learner installs the chunk: delivered jumps, the reader is told
+ * (restored), the dedup table comes along (a retry of seq 3 is a dup), and
+ * a chunk whose meta claims too many clients is rejected.
+ */
+static void learn_snapshot_install(struct kunit *test)
+{
+	struct px_config cs, cr;
+	struct px_learner *s = snap_learner(test, 3, &cs);
+	struct px_learner *r = snap_learner(test, 2, &cr);
+	struct kpx_cmd retry[2] = { { 4, 3, "x" }, { 4, 21, "x" } };
+	struct px_snapshot_info si;
+	struct px_learner_info li;
+	struct px_cmd got[2];
+	struct px_ready *rd;
+	struct px_obuf *o;
+	u32 len;
+	u8 *body, *bad;
+	u64 i;
+
+	for (i = 1; i <= 20; i++)
+		snap_chosen(test, s, i, i);
+	KUNIT_ASSERT_EQ(test, px_learner_snapshot_put(s, 20, "st", 2), 0);
+	kpx_take(test, px_learner_ready(s));
+	body = kpx_learn_req_body(test, 8, &len);
+	KUNIT_ASSERT_EQ(test, lstep(s, 30, kpx_msg(
+			PAXOS_MSG_LEARN_REQ, 2, 3, 0, 1, body, len)), 0);
+	rd = kpx_take(test, px_learner_ready(s));
+	o = kpx_find(rd, PAXOS_MSG_SNAP_CHUNK, 0);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+
+	/* The same chunk with k = PX_DEDUP_CLIENTS + 1: rejected. */
+	bad = kunit_kmalloc(test, o->len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bad);
+	memcpy(bad, o->body, o->len);
+	px_put_be32(bad + 12, PX_DEDUP_CLIENTS + 1);
+	KUNIT_EXPECT_EQ(test, lstep(r, 40, kpx_msg(
+			PAXOS_MSG_SNAP_CHUNK, 3, 2, 0, 20, bad, o->len)),
+			-EINVAL);
+	px_learner_info(r, &li);
+	KUNIT_EXPECT_EQ(test, li.stats.snap_rejected, 1ull);
+	KUNIT_EXPECT_EQ(test, li.delivered, 0ull);
+
+	KUNIT_ASSERT_EQ(test, lstep(r, 41, kpx_msg_of(o, 3)), 0);
+	rd = kpx_take(test, px_learner_ready(r));
+	KUNIT_EXPECT_EQ(test, rd->restored, 20ull);
+	KUNIT_EXPECT_EQ(test, rd->delivered, 20ull);
+	px_learner_info(r, &li);
+	KUNIT_EXPECT_EQ(test, li.delivered, 20ull);
+	KUNIT_EXPECT_EQ(test, li.snap_index, 20ull);
+	KUNIT_EXPECT_EQ(test, li.stats.snap_installed, 1ull);
+	KUNIT_ASSERT_TRUE(test, px_learner_snapshot(r, &si));
+	KUNIT_EXPECT_EQ(test, si.index, 20ull);
+	KUNIT_ASSERT_EQ(test, si.app_len, 2u);
+	KUNIT_EXPECT_EQ(test, memcmp(si.app, "st", 2), 0);
+	/* Nothing at or below the snapshot is retained. */
+	KUNIT_EXPECT_NULL(test, px_learner_value(r, 20, &len, NULL));
+	/* Taken once. */
+	rd = kpx_take(test, px_learner_ready(r));
+	KUNIT_EXPECT_EQ(test, rd->restored, 0ull);
+
+	body = kpx_value(test, retry, 2, &len);
+	KUNIT_ASSERT_EQ(test, lstep(r, 42, kpx_msg(
+			PAXOS_MSG_CHOSEN, 1, 2, B(1, 1), 21, body, len)), 0);
+	px_learner_info(r, &li);
+	KUNIT_ASSERT_EQ(test, li.delivered, 21ull);
+	KUNIT_EXPECT_EQ(test, li.stats.duplicates, 1ull);
+	body = (u8 *)px_learner_value(r, 21, &len, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, body);
+	KUNIT_ASSERT_EQ(test, kpx_value_cmds(body, len, got, 2), 2);
+	KUNIT_EXPECT_TRUE(test, got[0].dup);
+	KUNIT_EXPECT_FALSE(test, got[1].dup);
+}
+
 static struct kunit_case learner_cases[] = {
 	KUNIT_CASE(learn_in_order),
 	KUNIT_CASE(learn_votes_then_value),
@@ -581,6 +750,8 @@ static struct kunit_case learner_cases[] = {
 	KUNIT_CASE(learn_dedup),
 	KUNIT_CASE(learn_dedup_identical_on_replicas),
 	KUNIT_CASE(learn_dedup_eviction),
+	KUNIT_CASE(learn_snapshot_put_serve),
+	KUNIT_CASE(learn_snapshot_install),
 	{}
 };
 

@@ -20,6 +20,14 @@
  * seq) kept in the order of their last delivery, which is the order of the
  * instances delivered, so evicting its head evicts the oldest last-delivered
  * client identically on every replica.
+ *
+ * Snapshots (docs/design.md, "Snapshots"): at every snapshot point the
+ * learner keeps its own state (the meta: dedup table and configurations)
+ * until the application puts its state there; the pair is the current
+ * snapshot, served in SNAP_CHUNKs to a peer that asks for instances no
+ * longer retained.  Receiving, it pulls one chunk at a time and installs
+ * the snapshot when complete.  Memory: PX_SNAP_PENDING metas, one current
+ * snapshot, one transfer.
  */
 #include "px_wire.h"
 
@@ -1303,7 +1311,9 @@ static int on_snap_chunk(struct px_learner *l, u64 now,
 		x->s.meta_len = meta_len;
 		x->s.app_len = app_len;
 	} else if (m->instance < x->s.index || off != x->got ||
-		   meta_len != x->s.meta_len || app_len != x->s.app_len) {
+		   m->src != x->src || meta_len != x->s.meta_len ||
+		   app_len != x->s.app_len) {
+		/* Never mix the bytes of two servers' snapshots. */
 		return 0;
 	}
 	px_memcpy(x->s.buf + off, m->body + 12, n);

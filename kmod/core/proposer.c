@@ -43,7 +43,7 @@
 #if defined(PX_PLANT_BUG) && PX_PLANT_BUG == 2
 /* Membership: phase 1 counts only the latest configuration's quorum. */
 #define PX_BUG_PHASE1_ONE_CONFIG
-#elif defined(PX_PLANT_BUG) && PX_PLANT_BUG
+#elif defined(PX_PLANT_BUG) && PX_PLANT_BUG == 1
 #define PX_BUG_IGNORE_PROMISED
 #endif
 

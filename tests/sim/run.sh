@@ -5,7 +5,8 @@
 #   1. determinism - the same seed gives the same trace, byte for byte, and
 #      the seed set gives the same verdicts with 1 or 2 workers;
 #   2. regressions - every seed in regress.txt (seeds that once found a bug
-#      in the core) must pass.
+#      in the core) must pass;
+#   3. snapshots - 300 seeds pass and some of them install a snapshot.
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +38,15 @@ if cmp -s "$tmp/j1" "$tmp/j2" && grep -q '^60 seeds, ' "$tmp/j1"; then
 	ok
 else
 	bad "--jobs 1 and --jobs 2 disagree"
+fi
+
+# Snapshots are exercised: some of 300 seeds install one.
+"$sim" --seeds 300 --jobs 2 >"$tmp/s"
+n=$(awk '/^snapshots: / { print $2 }' "$tmp/s")
+if grep -q '^300 seeds, 0 violations' "$tmp/s" && [ "${n:-0}" -gt 0 ]; then
+	ok
+else
+	bad "300 seeds: $(grep -E '^(300 seeds|snapshots)' "$tmp/s" | tr '\n' ' ')"
 fi
 
 while read -r seed args; do

@@ -295,13 +295,16 @@ static void test_catchup_empty_app(void)
 	catchup_case(48, 50, 0);
 }
 
+static u8 chunk_src = 3;	/* sender of chunk() */
+
 /* Chunk of a snapshot at @inst, straight into @l. */
 static int chunk(struct px_learner *l, u64 inst, u32 meta_len, u32 app_len,
 		 u32 off, const u8 *data, u32 n)
 {
 	static u8 body[12 + PX_SNAP_CHUNK + 16];
-	struct px_msg m = { .type = PAXOS_MSG_SNAP_CHUNK, .src = 3, .dst = 2,
-			    .instance = inst, .body = body, .len = 12 + n };
+	struct px_msg m = { .type = PAXOS_MSG_SNAP_CHUNK, .src = chunk_src,
+			    .dst = 2, .instance = inst, .body = body,
+			    .len = 12 + n };
 
 	px_put_be32(body, meta_len);
 	px_put_be32(body + 4, app_len);
@@ -463,6 +466,15 @@ static void test_transfer_resend(void)
 	/* a repeated chunk (offset already received) is ignored */
 	CHECK_EQ(chunk(l, 30, len, 2 * PX_SNAP_CHUNK, 0, b, PX_SNAP_CHUNK),
 		 0);
+	drain(l, &rd);
+	CHECK(rd.msgs == NULL);
+	px_ready_free(&rd);
+	/* the next chunk, but from another server: never mixed in */
+	chunk_src = 1;
+	CHECK_EQ(chunk(l, 30, len, 2 * PX_SNAP_CHUNK, PX_SNAP_CHUNK, b,
+		       PX_SNAP_CHUNK), 0);
+	chunk_src = 3;
+	CHECK_EQ(info(l).delivered, 0);
 	drain(l, &rd);
 	CHECK(rd.msgs == NULL);
 	px_ready_free(&rd);

@@ -277,6 +277,8 @@ static void test_roundtrip(void)
 		check_roundtrip(1500, a, 0, PAXOS_MSG_STATUS);
 		check_roundtrip(9000, a, 16, PAXOS_MSG_HEARTBEAT);
 		check_roundtrip(9000, a, 8, PAXOS_MSG_LEARN_REQ);
+		check_roundtrip(1500, a, 4, PAXOS_MSG_SNAP_REQ);
+		check_roundtrip(1500, a, 12 + PX_SNAP_CHUNK, PAXOS_MSG_SNAP_CHUNK);
 	}
 	/* A 4 MiB PROMISE at 9000. */
 	check_roundtrip(9000, 0, PAXOS_MAX_MSG, PAXOS_MSG_PROMISE);
@@ -821,6 +823,8 @@ static void test_roles(void)
 	CHECK_EQ(px_msg_roles(PAXOS_MSG_CHOSEN), PAXOS_ROLE_LEARNER);
 	CHECK_EQ(px_msg_roles(PAXOS_MSG_STATUS), PAXOS_ROLE_PROPOSER);
 	CHECK_EQ(px_msg_roles(0), 0);
+	CHECK_EQ(px_msg_roles(PAXOS_MSG_SNAP_REQ), PAXOS_ROLE_LEARNER);
+	CHECK_EQ(px_msg_roles(PAXOS_MSG_SNAP_CHUNK), PAXOS_ROLE_LEARNER);
 	CHECK_EQ(px_msg_roles(PAXOS_MSG_MAX + 1), 0);
 }
 
@@ -836,6 +840,7 @@ static void test_config(void)
 	CHECK_EQ(c.members, 0xE);
 	CHECK_EQ(c.window, 32);
 	CHECK_EQ(c.batch_bytes, 16384);
+	CHECK_EQ(c.snapshot_every, c.learner_slots / 4);
 	CHECK_EQ(c.batch_delay_us, 200);
 	CHECK_EQ(c.heartbeat_us, 20000);
 	CHECK_EQ(c.election_us, 150000);
@@ -874,12 +879,18 @@ static void test_config(void)
 	BAD(acceptor_slots, 16);	/* < window */
 	BAD(acceptor_slots, PX_MAX_SLOTS * 2);
 	BAD(learner_slots, 0);
+	BAD(snapshot_every, PX_MAX_SLOTS + 1);
 	BAD(queue_bytes, 100);
 #undef BAD
 	d = c;
 	d.window = 1;
 	d.acceptor_slots = 1;
 	d.learner_slots = 1;
+	CHECK_EQ(px_config_check(&d, NULL), 0);
+	/* snapshots off, or any period up to PX_MAX_SLOTS */
+	d.snapshot_every = 0;
+	CHECK_EQ(px_config_check(&d, NULL), 0);
+	d.snapshot_every = PX_MAX_SLOTS;
 	CHECK_EQ(px_config_check(&d, NULL), 0);
 }
 
@@ -953,6 +964,36 @@ static void test_known_nodes(void)
 	CHECK_EQ(px_wire_parse(&rx, frame, (u32)frame_len, &f), 0);
 }
 
+/* SNAP_REQ is 4 bytes; SNAP_CHUNK 13 .. 12 + PX_SNAP_CHUNK. */
+static void test_snap_lengths(void)
+{
+	static const struct { u8 type; u32 len; int ok; } t[] = {
+		{ PAXOS_MSG_SNAP_REQ, 4, 1 },
+		{ PAXOS_MSG_SNAP_REQ, 0, 0 },
+		{ PAXOS_MSG_SNAP_REQ, 8, 0 },
+		{ PAXOS_MSG_SNAP_CHUNK, 13, 1 },
+		{ PAXOS_MSG_SNAP_CHUNK, 12, 0 },
+		{ PAXOS_MSG_SNAP_CHUNK, 12 + PX_SNAP_CHUNK, 1 },
+		{ PAXOS_MSG_SNAP_CHUNK, 13 + PX_SNAP_CHUNK, 0 },
+	};
+	struct px_wire_cfg tx = wcfg(1, 9000, false), rx = wcfg(2, 9000, false);
+	static u8 body[13 + PX_SNAP_CHUNK], buf[PAXOS_MAX_MTU];
+	struct px_frame f;
+	u32 k;
+	int len;
+
+	for (k = 0; k < PX_ARRAY_SIZE(t); k++) {
+		struct px_msg m = { .type = t[k].type, .dst = 2, .instance = 5,
+				    .body = body, .len = t[k].len };
+
+		len = px_wire_encode(&tx, &m, 1, 0, buf);
+		CHECK(len > 0);
+		if (len <= 0)
+			continue;
+		CHECK_EQ(px_wire_parse(&rx, buf, (u32)len, &f) == 0, t[k].ok);
+	}
+}
+
 int main(void)
 {
 	RUN(test_siphash_tag);
@@ -967,5 +1008,6 @@ int main(void)
 	RUN(test_roles);
 	RUN(test_config);
 	RUN(test_ready);
+	RUN(test_snap_lengths);
 	CHECK_DONE();
 }

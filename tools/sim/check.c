@@ -462,13 +462,288 @@ static void check_value(struct sim_world *w, struct sim_node *nd, u64 inst,
 	}
 }
 
+/* ------------------------------------------------------------ snapshots */
+
+/*
+ * The application's state as bytes: be64 hash, be64 count, be64 hi_seq of
+ * each client slot, then snap_pad bytes that are a function of the rest.
+ */
+static u32 app_len(const struct sim_world *w)
+{
+	return 16 + 8 * SIM_MAX_CLIENTS + w->snap_pad;
+}
+
+/* 64 bytes from (hash, index), repeated: cheap for big pads. */
+static void app_pad(u64 hash, u64 index, u8 *p, u32 len)
+{
+	u64 x = hash ^ index * 0x9E3779B97F4A7C15ull;
+	u32 i, n;
+
+	for (i = 0; i < 64 && i < len; i += 8) {
+		u8 w[8];
+
+		px_put_be64(w, sim_splitmix(&x));
+		memcpy(p + i, w, PX_MIN(8u, len - i));
+	}
+	for (n = 64; n < len; n *= 2)
+		memcpy(p + n, p, PX_MIN(n, len - n));
+}
+
+static u8 *app_encode(const struct sim_world *w, const struct sim_node *nd,
+		      u64 index, u32 *len)
+{
+	u8 *b = malloc(app_len(w));
+	int c;
+
+	if (!b) {
+		perror("sim: malloc");
+		exit(2);
+	}
+	px_put_be64(b, nd->app.hash);
+	px_put_be64(b + 8, nd->app.count);
+	for (c = 0; c < SIM_MAX_CLIENTS; c++)
+		px_put_be64(b + 16 + 8 * c, nd->hi_seq[c]);
+	app_pad(nd->app.hash, index, b + 16 + 8 * SIM_MAX_CLIENTS,
+		w->snap_pad);
+	*len = app_len(w);
+	return b;
+}
+
+void sim_app_reset(struct sim_node *nd)
+{
+	free(nd->unput.buf);
+	memset(&nd->unput, 0, sizeof(nd->unput));
+	free(nd->newest.buf);
+	memset(&nd->newest, 0, sizeof(nd->newest));
+	nd->newest_put = false;
+	memset(&nd->app, 0, sizeof(nd->app));
+}
+
+/* Put an app state at @index; the learner's answer must make sense. */
+static void app_put(struct sim_world *w, struct sim_node *nd, u64 index,
+		    const u8 *buf, u32 len)
+{
+	struct px_snapshot_info si;
+	int err = px_learner_snapshot_put(nd->lrn, index, buf, len);
+
+	switch (err) {
+	case 0:
+		w->st.snap_puts++;
+		if (index == nd->newest.index)
+			nd->newest_put = true;
+		if (!px_learner_snapshot(nd->lrn, &si) || si.index != index ||
+		    si.app_len != len || memcmp(si.app, buf, len))
+			sim_fail(w, "snapshot: n%u put %" PRIu64
+				 " but px_learner_snapshot() differs", nd->id,
+				 index);
+		break;
+	case -ENOENT:
+		w->st.snap_enoent++;
+		break;
+	case -ESTALE:
+		w->st.snap_estale++;
+		if (!px_learner_snapshot(nd->lrn, &si) || si.index <= index)
+			sim_fail(w, "snapshot: n%u put %" PRIu64
+				 " = -ESTALE with no newer snapshot", nd->id,
+				 index);
+		break;
+	default:
+		sim_fail(w, "snapshot: n%u: px_learner_snapshot_put(%" PRIu64
+			 ", %u bytes) = %d", nd->id, index, len, err);
+		break;
+	}
+}
+
+void sim_app_put_unput(struct sim_world *w, struct sim_node *nd)
+{
+	struct sim_unput *u = &nd->unput;
+
+	if (!u->index)
+		return;
+	app_put(w, nd, u->index, u->buf, u->len);
+	free(u->buf);
+	memset(u, 0, sizeof(*u));
+}
+
+/*
+ * At the heal: what is still unput goes now (-ENOENT if its meta was
+ * dropped, -ESTALE if older than a put since), then the newest point, so
+ * that every node has a recent snapshot to serve laggards with.
+ */
+void sim_app_heal(struct sim_world *w, struct sim_node *nd)
+{
+	sim_app_put_unput(w, nd);
+	if (nd->newest.index && !nd->newest_put)
+		app_put(w, nd, nd->newest.index, nd->newest.buf,
+			nd->newest.len);
+	nd->newest_put = true;
+}
+
+/*
+ * The app reached snapshot point @index: put its state now, later, or (in
+ * the fault phase) only at the heal, as the seed decides.
+ */
+static void app_point(struct sim_world *w, struct sim_node *nd, u64 index)
+{
+	u64 r = sim_below(&w->srng, 100);
+	u8 *buf;
+	u32 len;
+
+	w->st.snap_points++;
+	buf = app_encode(w, nd, index, &len);
+	free(nd->newest.buf);
+	nd->newest.buf = malloc(len);
+	if (!nd->newest.buf) {
+		perror("sim: malloc");
+		exit(2);
+	}
+	memcpy(nd->newest.buf, buf, len);
+	nd->newest.index = index;
+	nd->newest.len = len;
+	nd->newest_put = false;
+	if (w->healed || r < 60) {
+		app_put(w, nd, index, buf, len);
+		free(buf);
+		return;
+	}
+	/*
+	 * One unput state at a time: the older one goes now (then -ESTALE
+	 * for it later is impossible), is dropped, or is kept while this one
+	 * is dropped (a busy app: put after several newer points, -ENOENT).
+	 */
+	if (nd->unput.index) {
+		switch (sim_below(&w->srng, nd->unput.skipped ? 6 : 3)) {
+		case 0:
+			sim_app_put_unput(w, nd);
+			break;
+		case 1:
+			break;
+		default:
+			free(buf);
+			return;
+		}
+	}
+	free(nd->unput.buf);
+	nd->unput.index = index;
+	nd->unput.buf = buf;
+	nd->unput.len = len;
+	nd->unput.skipped = r >= 85;
+}
+
+/* Every node's app state after instance @inst must be the same. */
+static void app_check(struct sim_world *w, struct sim_node *nd, u64 inst,
+		      const char *how)
+{
+	struct sim_slot *s = slot_get(w, inst);
+
+	if (!s->app_set) {
+		s->app_set = true;
+		s->app_hash = nd->app.hash;
+		s->app_count = nd->app.count;
+		return;
+	}
+	w->st.snap_app_checked++;
+	if (s->app_hash != nd->app.hash || s->app_count != nd->app.count)
+		sim_fail(w, "app state: n%u after instance %" PRIu64
+			 " (%s) has %" PRIu64 " commands applied, hash %016"
+			 PRIx64 "; others %" PRIu64 ", %016" PRIx64, nd->id,
+			 inst, how, nd->app.count, nd->app.hash, s->app_count,
+			 s->app_hash);
+}
+
+/* Apply the commands of a delivered value to the node's app. */
+static void app_apply(struct sim_node *nd, const u8 *v, u32 len)
+{
+	u32 off = PAXOS_BATCH_HDR_LEN, n, k;
+
+	if (len < PAXOS_BATCH_HDR_LEN)
+		return;
+	n = px_get_be32(v);
+	for (k = 0; k < n && off + PAXOS_CMD_HDR_LEN <= len; k++) {
+		u32 clen = px_get_be32(v + off + 16);
+
+		if (px_get_be64(v + off) != PAXOS_CLIENT_MEMBERSHIP &&
+		    !(px_get_be32(v + off + 20) & PAXOS_CMD_F_DUP)) {
+			/* The data is compared byte for byte elsewhere. */
+			u64 x = nd->app.hash ^ fnv64(v + off, 20);
+
+			nd->app.hash = sim_splitmix(&x);
+			nd->app.count++;
+		}
+		off += PAXOS_CMD_HDR_LEN + clen;
+	}
+}
+
+/*
+ * The learner installed a snapshot at @restored: the app replaces its
+ * state by the snapshot's, which must be what every app had there.
+ */
+static void app_restore(struct sim_world *w, struct sim_node *nd,
+			u64 restored)
+{
+	struct px_snapshot_info si;
+	u8 *pad;
+	int c;
+
+	w->st.snap_installs++;
+	sim_trace(w, TR_RESTORE, nd->id, 0, 0, 0, restored, 0, 0);
+	if (!px_learner_snapshot(nd->lrn, &si) || si.index != restored) {
+		sim_fail(w, "snapshot: n%u restored %" PRIu64
+			 " but px_learner_snapshot() has another", nd->id,
+			 restored);
+		return;
+	}
+	if (si.app_len != app_len(w)) {
+		sim_fail(w, "snapshot: n%u restored %" PRIu64 " with %u app bytes, not %u",
+			 nd->id, restored, si.app_len, app_len(w));
+		return;
+	}
+	nd->app.hash = px_get_be64(si.app);
+	nd->app.count = px_get_be64(si.app + 8);
+	for (c = 0; c < SIM_MAX_CLIENTS; c++)
+		nd->hi_seq[c] = px_get_be64(si.app + 16 + 8 * c);
+	pad = malloc(w->snap_pad ? w->snap_pad : 1);
+	if (!pad) {
+		perror("sim: malloc");
+		exit(2);
+	}
+	app_pad(nd->app.hash, restored, pad, w->snap_pad);
+	if (memcmp(pad, si.app + 16 + 8 * SIM_MAX_CLIENTS, w->snap_pad))
+		sim_fail(w, "snapshot: n%u restored %" PRIu64
+			 " with corrupted app bytes", nd->id, restored);
+	free(pad);
+	/* What the app skipped before is older than what it has now. */
+	free(nd->unput.buf);
+	memset(&nd->unput, 0, sizeof(nd->unput));
+	nd->newest_put = true;
+	nd->read_upto = restored;
+	nd->partial = false;
+	if (!slot_get(w, restored)->app_set)
+		sim_fail(w, "snapshot: n%u restored %" PRIu64
+			 ", an instance no app reached", nd->id, restored);
+	else
+		app_check(w, nd, restored, "restored");
+}
+
 void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
-			 u64 delivered)
+			 u64 delivered, u64 restored)
 {
 	struct px_learner_info li;
 	u64 i;
 
 	px_learner_info(nd->lrn, &li);
+	if (restored) {
+		if (restored <= nd->read_upto || restored > li.delivered) {
+			sim_fail(w, "snapshot: n%u restored %" PRIu64
+				 " having read up to %" PRIu64
+				 ", delivered %" PRIu64, nd->id, restored,
+				 nd->read_upto, li.delivered);
+			return;
+		}
+		app_restore(w, nd, restored);
+		if (w->failed)
+			return;
+	}
 	if (delivered != li.delivered) {
 		sim_fail(w, "n%u: ready says delivered %" PRIu64
 			 ", px_learner_info says %" PRIu64, nd->id, delivered,
@@ -502,6 +777,12 @@ void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
 			nd->first_read = i;
 		nd->ndeliv++;
 		check_value(w, nd, i, v, len);
+		if (nd->partial || w->failed)
+			continue;
+		app_apply(nd, v, len);
+		app_check(w, nd, i, "applied");
+		if (px_learner_snap_point(nd->lrn, i))
+			app_point(w, nd, i);
 	}
 	nd->read_upto = li.delivered;
 	if (li.delivered > w->max_delivered)

@@ -119,6 +119,13 @@ static void print_stats(const struct sim_world *w)
 	       c->window, c->batch_bytes, c->batch_delay_us,
 	       c->acceptor_slots, c->heartbeat_us, c->election_us,
 	       c->retransmit_us, c->catchup_us);
+	printf("  snapshots: learner slots %u, every %u, app %u bytes; %"
+	       PRIu64 " points, %" PRIu64 " puts (%" PRIu64 " -ENOENT, %"
+	       PRIu64 " -ESTALE), %" PRIu64 " installs, %" PRIu64
+	       " app states compared\n", c->learner_slots, c->snapshot_every,
+	       16 + 8 * SIM_MAX_CLIENTS + w->snap_pad, s->snap_points,
+	       s->snap_puts, s->snap_enoent, s->snap_estale, s->snap_installs,
+	       s->snap_app_checked);
 	printf("  virtual time %.3f s, %" PRIu64 " events, %" PRIu64
 	       " msgs, %" PRIu64 " frames (%" PRIu64 " lost, %" PRIu64
 	       " cut, %" PRIu64 " duplicated), %" PRIu64
@@ -166,6 +173,8 @@ static int run_one(const struct opts *o)
 struct result {
 	u64 seed;
 	u64 events;
+	u64 installs;		/* snapshots installed */
+	u64 enoent, estale;	/* snapshot puts refused */
 	u32 bad;
 	char why[240];
 };
@@ -183,6 +192,9 @@ static void worker(const struct opts *o, int fd, u64 first, u64 step)
 		sim_world_init(&w, r.seed, o->nodes, false);
 		r.bad = sim_world_run(&w);
 		r.events = w.st.events;
+		r.installs = w.st.snap_installs;
+		r.enoent = w.st.snap_enoent;
+		r.estale = w.st.snap_estale;
 		if (r.bad) {
 			strncpy(r.why, w.why, sizeof(r.why) - 1);
 			r.why[sizeof(r.why) - 1] = 0;
@@ -260,7 +272,8 @@ static int spawn(const struct opts *o, struct job *j, u64 step)
 static int run_many(const struct opts *o)
 {
 	struct job jobs[64];
-	u64 done = 0, bad = 0, events = 0;
+	u64 done = 0, bad = 0, events = 0, snap_seeds = 0, installs = 0;
+	u64 enoent = 0, estale = 0;
 	int njobs = o->jobs, live = 0, i;
 	struct timespec t0, t1;
 	double secs;
@@ -305,6 +318,10 @@ static int run_many(const struct opts *o)
 				j->part = 0;
 				done++;
 				events += j->buf.events;
+				snap_seeds += j->buf.installs > 0;
+				installs += j->buf.installs;
+				enoent += j->buf.enoent;
+				estale += j->buf.estale;
 				j->next += njobs;
 				if (j->buf.bad) {
 					bad++;
@@ -349,6 +366,9 @@ static int run_many(const struct opts *o)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("%" PRIu64 " seeds, %" PRIu64 " violations\n", done, bad);
+	printf("snapshots: %" PRIu64 " seeds installed one (%" PRIu64
+	       " installs; puts refused: %" PRIu64 " -ENOENT, %" PRIu64
+	       " -ESTALE)\n", snap_seeds, installs, enoent, estale);
 	printf("%.1f seeds/s (%.2f s, %d jobs, %.0f events/seed)\n",
 	       secs > 0 ? done / secs : 0.0, secs, njobs,
 	       done ? (double)events / done : 0.0);

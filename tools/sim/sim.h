@@ -152,6 +152,25 @@ struct sim_ballot {
 
 /* ----------------------------------------------------------------- nodes */
 
+/*
+ * The application on a node: a rolling hash of the commands it applied
+ * (non-dup, not membership) and their count, plus the highest seq applied
+ * per client (what the exactly-once checker calls hi_seq).  It is what a
+ * snapshot carries, serialized by sim_app_encode(), padded in some runs.
+ */
+struct sim_app {
+	u64 hash;
+	u64 count;
+};
+
+/* An encoded app state at a snapshot point, not put yet. */
+struct sim_unput {
+	u64 index;		/* 0: none */
+	u8 *buf;
+	u32 len;
+	bool skipped;		/* put only at the heal (else: deferred) */
+};
+
 struct sim_disk {
 	struct px_record *head;
 	struct px_record **tail;
@@ -181,6 +200,10 @@ struct sim_node {
 	u64 first_read;		/* first instance read in this incarnation */
 	u64 hi_seq[SIM_MAX_CLIENTS];	/* highest non-dup seq delivered */
 	u64 ndeliv;
+	struct sim_app app;
+	struct sim_unput unput;
+	struct sim_unput newest;	/* state at the newest point */
+	bool newest_put;
 	struct sim_ballot ballots[SIM_MAX_BALLOTS];
 	u32 nballots;
 };
@@ -207,6 +230,8 @@ struct sim_slot {
 	u32 len;
 	u8 node;		/* first node that delivered it */
 	bool partial;		/* that node's log has holes */
+	bool app_set;		/* app state after this instance recorded */
+	u64 app_hash, app_count;
 };
 
 /* ----------------------------------------------------------------- trace */
@@ -214,7 +239,7 @@ struct sim_slot {
 enum sim_tr_kind {
 	TR_SEND, TR_RECV, TR_DROP, TR_LOCAL, TR_CRASH, TR_RESTART, TR_PROPOSE,
 	TR_DELIVER, TR_LEADER, TR_PART, TR_HEAL, TR_ACK, TR_RETRY, TR_PERSIST,
-	TR_REJECT, TR_NOTE, TR_CONFIG,
+	TR_REJECT, TR_NOTE, TR_CONFIG, TR_RESTORE,
 };
 
 struct sim_tr {
@@ -234,6 +259,8 @@ struct sim_stats {
 	u64 restarts;
 	u64 partitions, proposals, acks, retries, leader_changes;
 	u64 instances, noops, cmds, dups, disk_records;
+	u64 snap_points, snap_puts, snap_enoent, snap_estale, snap_installs;
+	u64 snap_app_checked;
 };
 
 struct sim_world {
@@ -260,6 +287,10 @@ struct sim_world {
 	u32 members0;			/* initial configuration */
 	u32 alpha;
 	u64 admin_seq;
+	/* snapshot variant: small learner rings, frequent points */
+	bool snap_var;
+	u32 snap_pad;			/* app snapshot padding, bytes */
+	struct sim_rng srng;		/* app's put decisions */
 	struct sim_cfglog ck;		/* checker: config per instance */
 	struct sim_iballots *ib;	/* by instance */
 	u64 nib;
@@ -304,7 +335,10 @@ u64 sim_node_now(const struct sim_world *w, const struct sim_node *nd);
 void sim_fail(struct sim_world *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
-			 u64 delivered);
+			 u64 delivered, u64 restored);
+void sim_app_put_unput(struct sim_world *w, struct sim_node *nd);
+void sim_app_heal(struct sim_world *w, struct sim_node *nd);
+void sim_app_reset(struct sim_node *nd);
 bool sim_check_converged(struct sim_world *w, bool report);
 void sim_check_free(struct sim_world *w);
 void sim_check_sent(struct sim_world *w, struct sim_node *nd,

@@ -17,6 +17,8 @@ static const char *const msg_names[] = {
 	[PAXOS_MSG_LEARN_REQ] = "LEARN_REQ",
 	[PAXOS_MSG_CHOSEN] = "CHOSEN",
 	[PAXOS_MSG_STATUS] = "STATUS",
+	[PAXOS_MSG_SNAP_REQ] = "SNAP_REQ",
+	[PAXOS_MSG_SNAP_CHUNK] = "SNAP_CHUNK",
 };
 
 const char *sim_msg_name(u8 type)
@@ -167,6 +169,10 @@ static void tr_print(const struct sim_world *w, const struct sim_tr *e,
 		break;
 	case TR_NOTE:
 		fprintf(out, "VIOLATION: %s\n", w->why);
+		break;
+	case TR_RESTORE:
+		fprintf(out, "n%u RESTORE: app state from the snapshot at %"
+			PRIu64 "\n", e->node, e->a);
 		break;
 	case TR_CONFIG:
 		if (!e->b)
