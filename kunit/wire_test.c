@@ -728,6 +728,12 @@ static void wire_msg_roles(struct kunit *test)
 			(u32)PAXOS_ROLE_LEARNER);
 	KUNIT_EXPECT_EQ(test, px_msg_roles(PAXOS_MSG_CHOSEN),
 			(u32)PAXOS_ROLE_LEARNER);
+	KUNIT_EXPECT_EQ(test, px_msg_roles(PAXOS_MSG_STATUS),
+			(u32)(PAXOS_ROLE_PROPOSER | PAXOS_ROLE_LEARNER));
+	KUNIT_EXPECT_EQ(test, px_msg_roles(PAXOS_MSG_SNAP_REQ),
+			(u32)PAXOS_ROLE_LEARNER);
+	KUNIT_EXPECT_EQ(test, px_msg_roles(PAXOS_MSG_SNAP_CHUNK),
+			(u32)PAXOS_ROLE_LEARNER);
 	KUNIT_EXPECT_EQ(test, px_msg_roles(0), 0u);
 	KUNIT_EXPECT_EQ(test, px_msg_roles(PAXOS_MSG_MAX + 1), 0u);
 }

@@ -133,8 +133,10 @@ u32 px_msg_roles(u8 type)
 	case PAXOS_MSG_PROMISE:
 	case PAXOS_MSG_NACK:
 	case PAXOS_MSG_FORWARD:
-	case PAXOS_MSG_STATUS:
 		return PAXOS_ROLE_PROPOSER;
+	case PAXOS_MSG_STATUS:
+		/* Learners too: a peer's delivered index is decided. */
+		return PAXOS_ROLE_PROPOSER | PAXOS_ROLE_LEARNER;
 	case PAXOS_MSG_ACCEPT:
 		return PAXOS_ROLE_ACCEPTOR | PAXOS_ROLE_LEARNER;
 	case PAXOS_MSG_ACCEPTED:
