@@ -12,7 +12,12 @@
  * write(2) queues one command for the proposer thread.  read(2) returns
  * whole delivery records from the file's cursor, which starts at the next
  * instance to be delivered.  Commands the learner flagged as retries
- * (PAXOS_CMD_F_DUP) are never returned.
+ * (PAXOS_CMD_F_DUP) are never returned.  A snapshot point's entry ends with
+ * a SNAP_POINT record; a cursor below the delivery log gets a RESTORE record
+ * when the current snapshot covers it (then continues after the snapshot),
+ * EOVERFLOW otherwise.  PAXOS_IOC_SNAPSHOT_PUT goes to the node thread (the
+ * learner's owner); PAXOS_IOC_SNAPSHOT_GET copies from the instance's
+ * reference-counted copy of the current snapshot.
  */
 #include "kpaxos.h"
 
@@ -165,6 +170,17 @@ out_put:
 
 /* ----------------------------------------------------------------- read */
 
+/* A record without a command (SNAP_POINT, RESTORE). */
+static int copy_marker(u64 instance, u16 flags, char __user *buf)
+{
+	struct paxos_delivery_hdr hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.instance = instance;
+	hdr.flags = flags;
+	return copy_to_user(buf, &hdr, sizeof(hdr)) ? -EFAULT : 0;
+}
+
 /*
  * Copy the records of entry @e from command position *pos on, as many as
  * fit in @count bytes.  Returns the bytes copied, or -EMSGSIZE / -EFAULT if
@@ -179,12 +195,11 @@ static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 	struct px_batch_iter it;
 	struct px_cmd cmd;
 	size_t done = 0;
+	int err;
 
 	*complete = false;
-	if (!e->n_cmds || px_batch_iter_init(&it, e->value, e->len)) {
-		*complete = true;
-		return 0;
-	}
+	if (!e->n_cmds || px_batch_iter_init(&it, e->value, e->len))
+		goto snap_point;
 	while (px_batch_next(&it, &cmd) > 0) {
 		size_t rec, pad;
 
@@ -210,8 +225,45 @@ static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 		done += rec;
 		*pos = cmd.pos + 1;
 	}
+snap_point:
+	if (e->snap_point && *pos <= PX_DENT_SNAP_POS) {
+		if (sizeof(hdr) > count - done)
+			return done ? done : -EMSGSIZE;
+		err = copy_marker(e->instance, PAXOS_DELIVERY_F_SNAP_POINT,
+				  buf + done);
+		if (err)
+			return done ? done : err;
+		done += sizeof(hdr);
+		*pos = PX_DENT_SNAP_POS + 1;
+	}
 	*complete = true;
 	return done;
+}
+
+/*
+ * The cursor is below the delivery log (which starts at @first): if the
+ * current snapshot S covers it (cursor <= S and first <= S + 1: every
+ * instance the reader misses is in S or retained after it), write a
+ * RESTORE record and move the cursor to S + 1.  Returns the bytes written,
+ * or -EOVERFLOW when no snapshot helps.
+ */
+static ssize_t restore_record(struct paxos_file *pf,
+			      struct paxos_instance *inst, u64 first,
+			      char __user *buf)
+{
+	struct px_snapbuf *sb = px_snapbuf_get(inst);
+	u64 index = sb ? sb->index : 0;
+	int err;
+
+	px_snapbuf_put(sb);
+	if (!index || index < pf->cur_inst || index + 1 < first)
+		return -EOVERFLOW;
+	err = copy_marker(index, PAXOS_DELIVERY_F_RESTORE, buf);
+	if (err)
+		return err;
+	pf->cur_inst = index + 1;
+	pf->cur_pos = 0;
+	return sizeof(struct paxos_delivery_hdr);
 }
 
 /*
@@ -230,8 +282,16 @@ static ssize_t read_records(struct paxos_file *pf,
 	while (count - done >= sizeof(struct paxos_delivery_hdr)) {
 		struct px_dent *e;
 		u32 pos = pf->cur_pos;
+		u64 first;
 
-		e = px_dlog_get(&inst->log, pf->cur_inst, &err);
+		e = px_dlog_get(&inst->log, pf->cur_inst, &err, &first);
+		if (!e && err == -EOVERFLOW) {
+			n = restore_record(pf, inst, first, buf + done);
+			if (n < 0)
+				return done ? done : n;
+			done += n;
+			continue;
+		}
 		if (!e)
 			return done ? done : err;
 		n = copy_entry(e, &pos, buf + done, count - done, &complete);
@@ -332,16 +392,121 @@ static long ioctl_up(struct paxos_file *pf, void __user *arg)
 	return err;
 }
 
-static long ioctl_status(struct paxos_file *pf, void __user *arg)
+/* @size: the caller's struct paxos_status, maybe an older, shorter one. */
+static long ioctl_status(struct paxos_file *pf, void __user *arg,
+			 size_t size)
 {
 	struct paxos_instance *inst = paxos_instance_get(pf->pn);
-	struct paxos_status st;
+	struct paxos_status *st;
+	long err = 0;
 
 	if (!inst)
 		return -ENOTCONN;
-	paxos_instance_status(inst, &st);
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (st) {
+		paxos_instance_status(inst, st);
+		if (copy_to_user(arg, st, min(size, sizeof(*st))))
+			err = -EFAULT;
+		kfree(st);
+	} else {
+		err = -ENOMEM;
+	}
 	paxos_instance_put(inst);
-	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+	return err;
+}
+
+/* Any size of PAXOS_IOC_STATUS's struct (it grows at the end). */
+static bool is_status_ioctl(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == PAXOS_IOC_MAGIC &&
+	       _IOC_NR(cmd) == _IOC_NR(PAXOS_IOC_STATUS) &&
+	       _IOC_DIR(cmd) == _IOC_READ &&
+	       _IOC_SIZE(cmd) >= offsetof(struct paxos_status, drops);
+}
+
+static int snapshot_args(void __user *arg, struct paxos_snapshot_io *io,
+			 const char *what)
+{
+	if (copy_from_user(io, arg, sizeof(*io)))
+		return -EFAULT;
+	if (io->flags) {
+		pr_warn_ratelimited("%s: flags must be 0\n", what);
+		return -EINVAL;
+	}
+	if (!io->buf && io->len) {
+		pr_warn_ratelimited("%s: no buffer\n", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static long ioctl_snapshot_put(struct paxos_file *pf, void __user *arg)
+{
+	struct paxos_snapshot_io io;
+	struct paxos_instance *inst;
+	struct px_snapbuf *sb;
+	int err;
+
+	err = snapshot_args(arg, &io, "PAXOS_IOC_SNAPSHOT_PUT");
+	if (err)
+		return err;
+	if (!io.index) {
+		pr_warn_ratelimited("PAXOS_IOC_SNAPSHOT_PUT: instances start at 1\n");
+		return -EINVAL;
+	}
+	if (io.len > PAXOS_MAX_SNAPSHOT)
+		return -EMSGSIZE;
+	inst = file_instance(pf);
+	if (!inst)
+		return -ENOTCONN;
+	err = -EOPNOTSUPP;
+	if (!inst->learn)
+		goto out;
+	err = -ENOMEM;
+	sb = px_snapbuf_alloc(io.index, io.len);
+	if (!sb)
+		goto out;
+	err = -EFAULT;
+	if (!copy_from_user(sb->data, u64_to_user_ptr(io.buf), io.len))
+		err = px_snapshot_request(inst, sb);
+	px_snapbuf_put(sb);
+out:
+	paxos_instance_put(inst);
+	return err;
+}
+
+static long ioctl_snapshot_get(struct paxos_file *pf, void __user *arg)
+{
+	struct paxos_snapshot_io io;
+	struct paxos_instance *inst;
+	struct px_snapbuf *sb;
+	u32 cap;
+	int err;
+
+	err = snapshot_args(arg, &io, "PAXOS_IOC_SNAPSHOT_GET");
+	if (err)
+		return err;
+	inst = file_instance(pf);
+	if (!inst)
+		return -ENOTCONN;
+	sb = px_snapbuf_get(inst);
+	paxos_instance_put(inst);
+	if (!sb || (io.index && io.index != sb->index)) {
+		px_snapbuf_put(sb);
+		return -ENOENT;
+	}
+	cap = io.len;
+	io.index = sb->index;
+	io.len = sb->len;
+	err = 0;
+	if (cap < sb->len)
+		err = -EMSGSIZE;
+	else if (copy_to_user(u64_to_user_ptr(io.buf), sb->data, sb->len))
+		err = -EFAULT;
+	px_snapbuf_put(sb);
+	if (err != -EFAULT && copy_to_user(arg, &io, sizeof(io)))
+		err = -EFAULT;
+	return err;
 }
 
 static long ioctl_param(struct paxos_file *pf, unsigned int cmd,
@@ -400,9 +565,13 @@ static long paxos_ioctl(struct file *file, unsigned int cmd,
 	struct paxos_file *pf = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	if (is_status_ioctl(cmd))
+		return ioctl_status(pf, uarg, _IOC_SIZE(cmd));
 	switch (cmd) {
-	case PAXOS_IOC_STATUS:
-		return ioctl_status(pf, uarg);
+	case PAXOS_IOC_SNAPSHOT_PUT:
+		return ioctl_snapshot_put(pf, uarg);
+	case PAXOS_IOC_SNAPSHOT_GET:
+		return ioctl_snapshot_get(pf, uarg);
 	case PAXOS_IOC_GET_PARAM:
 		return ioctl_param(pf, cmd, uarg);
 	case PAXOS_IOC_SEEK:

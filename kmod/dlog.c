@@ -8,7 +8,10 @@
  * the learner thread copies each delivered value here, in order, and readers
  * take a reference on an entry and copy from it without holding any lock.
  * Retention is bounded by a number of instances (a power of two, the ring)
- * and by bytes; the oldest entries go first.
+ * and by bytes; the oldest entries go first.  An entry of a snapshot point
+ * carries a SNAP_POINT record after its commands.  When the learner
+ * installs a snapshot at I, the log restarts empty at I + 1: readers below
+ * it get a RESTORE record (chardev.c).
  */
 #include "kpaxos.h"
 
@@ -83,7 +86,7 @@ static u32 count_cmds(const u8 *value, u32 len)
 }
 
 int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
-		   u32 len)
+		   u32 len, bool snap_point)
 {
 	struct px_dent *e;
 	int err = 0, n_cmds;
@@ -97,6 +100,7 @@ int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 	if (len)
 		memcpy(e->value, value, len);
 	e->n_cmds = count_cmds(e->value, len);
+	e->snap_point = snap_point;
 	n_cmds = e->n_cmds;
 
 	spin_lock_bh(&log->lock);
@@ -116,7 +120,7 @@ int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 		log->ring[instance & log->mask] = e;
 		log->bytes += len;
 		log->last = instance;
-		if (e->n_cmds)
+		if (e->n_cmds || e->snap_point)
 			log->last_data = instance;
 		e = NULL;
 	}
@@ -128,11 +132,27 @@ int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 	return n_cmds;
 }
 
-struct px_dent *px_dlog_get(struct px_dlog *log, u64 instance, int *err)
+void px_dlog_restart(struct px_dlog *log, u64 index)
+{
+	spin_lock_bh(&log->lock);
+	if (!log->dead) {
+		while (log->first <= log->last)
+			evict_first(log);
+		log->first = index + 1;
+		log->last = index;
+		log->last_data = index;
+	}
+	spin_unlock_bh(&log->lock);
+}
+
+struct px_dent *px_dlog_get(struct px_dlog *log, u64 instance, int *err,
+			    u64 *first)
 {
 	struct px_dent *e = NULL;
 
 	spin_lock_bh(&log->lock);
+	if (first)
+		*first = log->first;
 	if (log->dead) {
 		*err = -ENOTCONN;
 	} else if (instance > log->last) {

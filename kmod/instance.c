@@ -124,8 +124,27 @@ static u32 *param_field(struct px_config *cfg, u32 key)
 		return &cfg->election_us;
 	case PAXOS_PARAM_RETRANSMIT_US:
 		return &cfg->retransmit_us;
+	case PAXOS_PARAM_ACCEPTOR_SLOTS:
+		return &cfg->acceptor_slots;
+	case PAXOS_PARAM_LEARNER_SLOTS:
+		return &cfg->learner_slots;
+	case PAXOS_PARAM_SNAPSHOT_EVERY:
+		return &cfg->snapshot_every;
 	}
 	return NULL;
+}
+
+/*
+ * snapshot_every when its parameter is unset: the module parameter, whose
+ * -1 means learner_slots / 4 (of the final learner_slots).
+ */
+static void default_snapshot_every(struct paxos_net *pn, struct px_config *cfg)
+{
+	int every = READ_ONCE(paxos_snapshot_every);
+
+	if (pn->params[PAXOS_PARAM_SNAPSHOT_EVERY])
+		return;
+	cfg->snapshot_every = every < 0 ? cfg->learner_slots / 4 : every;
 }
 
 static void apply_params(struct paxos_net *pn, struct px_config *cfg)
@@ -136,6 +155,7 @@ static void apply_params(struct paxos_net *pn, struct px_config *cfg)
 	for (key = 1; key < __PAXOS_PARAM_MAX; key++)
 		if (pn->params[key])
 			*param_field(cfg, key) = pn->params[key];
+	default_snapshot_every(pn, cfg);
 }
 
 /* *@known: the peers given (this node included), the nodes with a MAC. */
@@ -309,6 +329,9 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	inst->seen_members = members;
 	inst->seen_latest = members;
 	mutex_init(&inst->mreq_lock);
+	mutex_init(&inst->sreq_lock);
+	mutex_init(&inst->put_lock);
+	spin_lock_init(&inst->snapbuf_lock);
 
 	inst->wcfg.cluster_id = uc->cluster_id;
 	inst->wcfg.group_id = uc->group_id;
@@ -396,6 +419,7 @@ err_free:
 /* Everything but the struct, which open files may still reference. */
 static void instance_free_state(struct paxos_instance *inst)
 {
+	struct px_snapbuf *sb;
 	int r;
 
 	px_queue_close(&inst->cmdq);
@@ -403,6 +427,11 @@ static void instance_free_state(struct paxos_instance *inst)
 		px_queue_close(&inst->thr[r].in);
 	skb_queue_purge(&inst->rxq);
 	px_dlog_uninit(&inst->log);
+	spin_lock_bh(&inst->snapbuf_lock);
+	sb = inst->snapbuf;
+	inst->snapbuf = NULL;
+	spin_unlock_bh(&inst->snapbuf_lock);
+	px_snapbuf_put(sb);
 	if (inst->learn)
 		px_learner_destroy(inst->learn);
 	if (inst->prop)
@@ -593,6 +622,8 @@ int paxos_param_set(struct paxos_net *pn, u32 key, u64 value,
 		px_config_default(&cfg, 1, BIT(1));
 		apply_params(pn, &cfg);
 		*param_field(&cfg, key) = value;
+		if (key != PAXOS_PARAM_SNAPSHOT_EVERY)
+			default_snapshot_every(pn, &cfg);
 		err = px_config_check(&cfg, why);
 	}
 	if (!err)

@@ -49,6 +49,7 @@ extern unsigned int paxos_role_queue_len;
 extern unsigned int paxos_cmd_queue_bytes;
 extern unsigned int paxos_log_bytes;
 extern unsigned int paxos_alpha;
+extern int paxos_snapshot_every;
 
 enum px_role_id {
 	PX_ROLE_ACC,
@@ -98,8 +99,12 @@ struct px_dent {
 	u64 instance;
 	u32 len;
 	u32 n_cmds;		/* commands a reader gets (not flagged DUP) */
+	bool snap_point;	/* a SNAP_POINT record follows the commands */
 	u8 value[];		/* batch encoding, DUP flags set */
 };
+
+/* Command position of an entry's SNAP_POINT record in a file's cursor. */
+#define PX_DENT_SNAP_POS	0x10000U
 
 struct px_dlog {
 	spinlock_t lock;
@@ -107,7 +112,7 @@ struct px_dlog {
 	u32 mask;
 	u64 first;		/* lowest retained instance */
 	u64 last;		/* highest appended instance (0: none) */
-	u64 last_data;		/* highest instance with n_cmds > 0 */
+	u64 last_data;		/* highest instance with records */
 	size_t bytes, max_bytes;
 	bool dead;
 };
@@ -116,9 +121,15 @@ int px_dlog_init(struct px_dlog *log, u32 slots, size_t max_bytes);
 void px_dlog_uninit(struct px_dlog *log);
 /* Commands readers will get from it (>= 0), or -errno. */
 int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
-		   u32 len);
-/* Entry for @instance with a reference, or NULL and *err set. */
-struct px_dent *px_dlog_get(struct px_dlog *log, u64 instance, int *err);
+		   u32 len, bool snap_point);
+/* A snapshot at @index was installed: drop everything, restart at index + 1. */
+void px_dlog_restart(struct px_dlog *log, u64 index);
+/*
+ * Entry for @instance with a reference, or NULL and *err set; *first (if
+ * not NULL) is the lowest retained instance then.
+ */
+struct px_dent *px_dlog_get(struct px_dlog *log, u64 instance, int *err,
+			    u64 *first);
 void px_dent_put(struct px_dent *e);
 /* Whether a read at @instance would return something or an error now. */
 bool px_dlog_readable(struct px_dlog *log, u64 instance);
@@ -151,6 +162,28 @@ struct px_snapshot {
 	struct px_acceptor_stats acc;
 	u64 promised;
 	u64 acc_trim;
+};
+
+/*
+ * The application bytes of the learner's current snapshot, for
+ * PAXOS_IOC_SNAPSHOT_GET: a reference is taken under snapbuf_lock and the
+ * bytes are copied without it.
+ */
+struct px_snapbuf {
+	refcount_t ref;
+	u64 index;
+	u32 len;
+	u8 data[];
+};
+
+struct px_snapbuf *px_snapbuf_alloc(u64 index, u32 len);
+void px_snapbuf_put(struct px_snapbuf *sb);
+
+/* A PAXOS_IOC_SNAPSHOT_PUT handed to the node thread (thread.c). */
+struct px_sreq {
+	struct px_snapbuf *sb;
+	int err;
+	struct completion done;
 };
 
 struct paxos_net;
@@ -201,6 +234,18 @@ struct paxos_instance {
 	struct mutex mreq_lock;
 	struct px_mreq *mreq;
 	u64 mreq_seq;			/* node thread: last seq proposed */
+
+	/*
+	 * Snapshots (thread.c, chardev.c): a PAXOS_IOC_SNAPSHOT_PUT is
+	 * handed to the node thread through @sreq, under @sreq_lock; the
+	 * node thread sets @snapbuf (under @snapbuf_lock) after a put and
+	 * after an install.
+	 */
+	struct mutex sreq_lock;
+	struct mutex put_lock;		/* one PUT at a time */
+	struct px_sreq *sreq;
+	spinlock_t snapbuf_lock;
+	struct px_snapbuf *snapbuf;	/* current snapshot, or NULL */
 
 	/* Clients (chardev.c). */
 	struct px_queue cmdq;
@@ -319,6 +364,14 @@ void px_proposer_kick(struct paxos_instance *inst);
  * -EBUSY (another request is being handed over).
  */
 int px_membership_request(struct paxos_instance *inst, u32 old, u32 new);
+/*
+ * Have the node thread put the application snapshot @sb (a reference is
+ * taken if kept): px_learner_snapshot_put()'s result, or -ETIMEDOUT,
+ * -ENOTCONN, -EOPNOTSUPP (no learner).
+ */
+int px_snapshot_request(struct paxos_instance *inst, struct px_snapbuf *sb);
+/* The current snapshot with a reference, or NULL. */
+struct px_snapbuf *px_snapbuf_get(struct paxos_instance *inst);
 
 static inline u64 px_now(void)
 {

@@ -44,10 +44,20 @@ module_param_named(alpha, paxos_alpha, uint, 0644);
 MODULE_PARM_DESC(alpha,
 		 "Instances between the decision of a membership change and its effect, for instances brought up afterwards; must be the same on every node and at least the window (default 0: 1024, the largest window)");
 
+int paxos_snapshot_every = -1;
+module_param_named(snapshot_every, paxos_snapshot_every, int, 0644);
+MODULE_PARM_DESC(snapshot_every,
+		 "Snapshot point interval of instances brought up afterwards without PAXOS_PARAM_SNAPSHOT_EVERY: instance I is one iff I % N == 0 (default -1: learner_slots / 4; 0 disables snapshots)");
+
 static int __init paxos_init(void)
 {
 	int err;
 
+	if (paxos_snapshot_every < -1 || paxos_snapshot_every > PX_MAX_SLOTS) {
+		pr_err("snapshot_every %d is not -1..%u\n", paxos_snapshot_every,
+		       PX_MAX_SLOTS);
+		return -EINVAL;
+	}
 	if (paxos_ethertype < ETH_P_802_3_MIN || paxos_ethertype > 0xffff) {
 		pr_err("ethertype 0x%x is not an Ethernet II type\n",
 		       paxos_ethertype);

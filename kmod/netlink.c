@@ -120,6 +120,9 @@ static const struct nla_policy paxos_params_policy[__PAXOS_PARAM_MAX] = {
 	[PAXOS_PARAM_HEARTBEAT_US] = { .type = NLA_U64 },
 	[PAXOS_PARAM_ELECTION_US] = { .type = NLA_U64 },
 	[PAXOS_PARAM_RETRANSMIT_US] = { .type = NLA_U64 },
+	[PAXOS_PARAM_ACCEPTOR_SLOTS] = { .type = NLA_U64 },
+	[PAXOS_PARAM_LEARNER_SLOTS] = { .type = NLA_U64 },
+	[PAXOS_PARAM_SNAPSHOT_EVERY] = { .type = NLA_U64 },
 };
 
 #define PAXOS_READ_ONLY(what) \

@@ -78,6 +78,12 @@ void paxos_instance_status(struct paxos_instance *inst,
 	st->leader_changes = snap.prop.stats.leader_changes;
 	for (i = 0; i < __PAXOS_DROP_MAX; i++)
 		st->drops[i] = atomic64_read(&inst->cnt.drops[i]);
+	st->snapshot_index = snap.learn.snap_index;
+	st->snapshot_every = inst->cfg.snapshot_every;
+	st->snap_puts = snap.learn.stats.snap_puts;
+	st->snap_served = snap.learn.stats.snap_served;
+	st->snap_installed = snap.learn.stats.snap_installed;
+	st->snap_rejected = snap.learn.stats.snap_rejected;
 }
 
 static const char *const drop_names[__PAXOS_DROP_MAX] = PAXOS_DROP_NAMES;
@@ -129,6 +135,12 @@ static int status_show(struct seq_file *m, void *v)
 		   snap.learn.stats.catchup_served);
 	seq_printf(m, "acceptor_dropped_full: %llu\n",
 		   snap.acc.dropped_full);
+	seq_printf(m, "snapshot_every: %llu\nsnapshot_index: %llu\n",
+		   st.snapshot_every, st.snapshot_index);
+	seq_printf(m, "snap_puts: %llu\nsnap_served: %llu\n", st.snap_puts,
+		   st.snap_served);
+	seq_printf(m, "snap_installed: %llu\nsnap_rejected: %llu\n",
+		   st.snap_installed, st.snap_rejected);
 	for (i = PAXOS_DROP_NONE + 1; i < __PAXOS_DROP_MAX; i++)
 		seq_printf(m, "drop_%s: %llu\n", drop_names[i], st.drops[i]);
 	return 0;

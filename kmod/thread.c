@@ -320,6 +320,150 @@ static void send_msgs(struct paxos_instance *inst, const struct px_obuf *ob,
 	}
 }
 
+/* ------------------------------------------------------------ snapshots */
+
+struct px_snapbuf *px_snapbuf_alloc(u64 index, u32 len)
+{
+	struct px_snapbuf *sb;
+
+	sb = kvmalloc(struct_size(sb, data, len), GFP_KERNEL);
+	if (!sb)
+		return NULL;
+	refcount_set(&sb->ref, 1);
+	sb->index = index;
+	sb->len = len;
+	return sb;
+}
+
+void px_snapbuf_put(struct px_snapbuf *sb)
+{
+	if (sb && refcount_dec_and_test(&sb->ref))
+		kvfree(sb);
+}
+
+struct px_snapbuf *px_snapbuf_get(struct paxos_instance *inst)
+{
+	struct px_snapbuf *sb;
+
+	spin_lock_bh(&inst->snapbuf_lock);
+	sb = inst->snapbuf;
+	if (sb)
+		refcount_inc(&sb->ref);
+	spin_unlock_bh(&inst->snapbuf_lock);
+	return sb;
+}
+
+/* Node thread (or teardown): @sb (its reference) becomes the current one. */
+static void snapbuf_set(struct paxos_instance *inst, struct px_snapbuf *sb)
+{
+	struct px_snapbuf *old;
+
+	spin_lock_bh(&inst->snapbuf_lock);
+	old = inst->snapbuf;
+	inst->snapbuf = sb;
+	spin_unlock_bh(&inst->snapbuf_lock);
+	px_snapbuf_put(old);
+}
+
+/* Learner pass: a PAXOS_IOC_SNAPSHOT_PUT waiting for the node thread. */
+static void feed_snapshot(struct paxos_instance *inst)
+{
+	struct px_sreq *req;
+	struct px_snapbuf *sb;
+
+	if (!READ_ONCE(inst->sreq))
+		return;
+	mutex_lock(&inst->sreq_lock);
+	req = inst->sreq;
+	if (req) {
+		sb = req->sb;
+		req->err = px_learner_snapshot_put(inst->learn, sb->index,
+						   sb->data, sb->len);
+		if (!req->err) {
+			refcount_inc(&sb->ref);
+			snapbuf_set(inst, sb);
+		}
+		WRITE_ONCE(inst->sreq, NULL);
+		complete(&req->done);
+	}
+	mutex_unlock(&inst->sreq_lock);
+}
+
+int px_snapshot_request(struct paxos_instance *inst, struct px_snapbuf *sb)
+{
+	struct px_sreq req = { .sb = sb };
+	int err;
+
+	if (!inst->learn)
+		return -EOPNOTSUPP;
+	init_completion(&req.done);
+	if (mutex_lock_interruptible(&inst->put_lock))
+		return -EINTR;
+	mutex_lock(&inst->sreq_lock);
+	err = READ_ONCE(inst->dead) ? -ENOTCONN : 0;
+	if (!err)
+		WRITE_ONCE(inst->sreq, &req);
+	mutex_unlock(&inst->sreq_lock);
+	if (err)
+		goto out;
+	px_proposer_kick(inst);
+	if (wait_for_completion_timeout(&req.done, 5 * HZ)) {
+		err = req.err;
+		goto out;
+	}
+	/* The thread completes under the lock: after it, req is ours. */
+	mutex_lock(&inst->sreq_lock);
+	if (inst->sreq == &req) {
+		WRITE_ONCE(inst->sreq, NULL);
+		req.err = -ETIMEDOUT;
+	}
+	mutex_unlock(&inst->sreq_lock);
+	err = req.err;
+out:
+	mutex_unlock(&inst->put_lock);
+	return err;
+}
+
+/* Fail a put the stopped thread will never take. */
+static void snapshot_cancel(struct paxos_instance *inst)
+{
+	mutex_lock(&inst->sreq_lock);
+	if (inst->sreq) {
+		inst->sreq->err = -ENOTCONN;
+		complete(&inst->sreq->done);
+		WRITE_ONCE(inst->sreq, NULL);
+	}
+	mutex_unlock(&inst->sreq_lock);
+}
+
+/*
+ * The learner installed a snapshot at @index from a peer: keep a copy of
+ * its application bytes for readers, and restart the delivery log after it
+ * (readers below get a RESTORE record).
+ */
+static void snapshot_installed(struct paxos_instance *inst, u64 index)
+{
+	struct px_snapshot_info si;
+	struct px_snapbuf *sb = NULL;
+
+	if (px_learner_snapshot(inst->learn, &si) && si.index == index) {
+		sb = px_snapbuf_alloc(index, si.app_len);
+		if (sb && si.app_len)
+			memcpy(sb->data, si.app, si.app_len);
+	}
+	if (sb)
+		snapbuf_set(inst, sb);
+	else
+		pr_warn("node %u: no copy of the snapshot at %llu for readers (out of memory)\n",
+			inst->self, index);
+	px_dlog_restart(&inst->log, index);
+	if (inst->published < index)
+		inst->published = index;
+	pr_info("node %u: snapshot at %llu installed (%u application bytes)\n",
+		inst->self, index, sb ? sb->len : 0);
+	wake_up_interruptible_poll(&inst->read_wq, EPOLLIN);
+}
+
 /* Learner: copy newly delivered instances for readers, then wake them. */
 static void publish_deliveries(struct px_role_thread *t, u64 delivered)
 {
@@ -337,7 +481,8 @@ static void publish_deliveries(struct px_role_thread *t, u64 delivered)
 		v = px_learner_value(inst->learn, i, &len, &gone);
 		if (!v)
 			len = 0;	/* no longer retained: an empty entry */
-		n = px_dlog_append(&inst->log, i, v, len);
+		n = px_dlog_append(&inst->log, i, v, len,
+				   px_snap_point(&inst->cfg, i));
 		if (n < 0) {
 			t->retry_soon = true;
 			break;
@@ -382,6 +527,8 @@ static void carry_out(struct px_role_thread *t)
 	/* Pairs with rejoin_join()'s release (all in one thread now). */
 	rejoining = t->id == PX_ROLE_PROP && smp_load_acquire(&inst->rejoining);
 	send_msgs(inst, rd.msgs, rejoining);
+	if (t->id == PX_ROLE_LEARN && rd.restored)
+		snapshot_installed(inst, rd.restored);
 	if (t->id == PX_ROLE_LEARN)
 		publish_deliveries(t, rd.delivered);
 	px_ready_free(&rd);
@@ -697,6 +844,8 @@ static u64 role_pass(struct px_role_thread *t)
 		feed_membership(t->inst, now);
 		feed_commands(t, now);
 	}
+	if (t->id == PX_ROLE_LEARN)
+		feed_snapshot(t->inst);
 
 	now = px_now();
 	if (now >= role_deadline(t)) {
@@ -725,6 +874,8 @@ static bool node_has_work(struct paxos_instance *inst)
 		if (READ_ONCE(inst->thr[r].in.len))
 			return true;
 	if (inst->prop && READ_ONCE(inst->mreq))
+		return true;
+	if (inst->learn && READ_ONCE(inst->sreq))
 		return true;
 	return inst->prop && !inst->thr[PX_ROLE_PROP].cmd_blocked &&
 	       READ_ONCE(inst->cmdq.len);
@@ -811,6 +962,7 @@ void px_threads_stop(struct paxos_instance *inst)
 		inst->node_task = NULL;
 	}
 	membership_cancel(inst);
+	snapshot_cancel(inst);
 	px_queue_close(&inst->cmdq);
 	for (r = 0; r < PX_NR_ROLES; r++)
 		px_queue_close(&inst->thr[r].in);

@@ -151,19 +151,19 @@ static void dlog_append_get(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, px_dlog_next(log), 1ull);
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 1));
-	e = px_dlog_get(log, 1, &err);
+	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_EXPECT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, err, -EAGAIN);
 
 	/* Returns the commands a reader will get. */
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len), 2);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len, false), 2);
 	/* The learner delivers in order. */
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 3, noop, nlen), -EINVAL);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, noop, nlen), -EINVAL);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, noop, nlen), 0);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 3, noop, nlen, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, noop, nlen, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, noop, nlen, false), 0);
 	KUNIT_EXPECT_EQ(test, px_dlog_next(log), 3ull);
 
-	e = px_dlog_get(log, 1, &err);
+	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, e->instance, 1ull);
@@ -193,13 +193,13 @@ static void dlog_evicts_oldest(struct kunit *test)
 
 	/* By count: a ring of 16 instances. */
 	for (i = 1; i <= 17; i++)
-		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len), 1);
-	e = px_dlog_get(log, 1, &err);
+		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, false), 1);
+	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_EXPECT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, err, -EOVERFLOW);
 	/* A reader left behind must hear about it. */
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 1));
-	e = px_dlog_get(log, 2, &err);
+	e = px_dlog_get(log, 2, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	px_dent_put(e);
 	px_dlog_uninit(log);
@@ -208,10 +208,10 @@ static void dlog_evicts_oldest(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, len, 40u);
 	log = new_dlog(test, 16, 100);
 	for (i = 1; i <= 3; i++)
-		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len), 1);
-	e = px_dlog_get(log, 1, &err);
+		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, false), 1);
+	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_EXPECT_EQ(test, err, -EOVERFLOW);
-	e = px_dlog_get(log, 2, &err);
+	e = px_dlog_get(log, 2, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	px_dent_put(e);
 	KUNIT_EXPECT_LE(test, log->bytes, (size_t)100);
@@ -230,10 +230,10 @@ static void dlog_skips_duplicates(struct kunit *test)
 
 	/* flags of the first command */
 	px_put_be32(v + PAXOS_BATCH_HDR_LEN + 20, PAXOS_CMD_F_DUP);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len), 1);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
 	px_put_be32(v + PAXOS_BATCH_HDR_LEN + 20 + PAXOS_CMD_HDR_LEN + 5,
 		    PAXOS_CMD_F_DUP);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v, len), 0);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v, len, false), 0);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 1));
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 2));
 	px_dlog_uninit(log);
@@ -249,17 +249,65 @@ static void dlog_reader_outlives_log(struct kunit *test)
 	u8 *v = kpx_value(test, &c, 1, &len);
 	int err;
 
-	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len), 1);
-	e = px_dlog_get(log, 1, &err);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
+	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	px_dlog_uninit(log);
-	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 1, &err));
+	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 1, &err, NULL));
 	KUNIT_EXPECT_EQ(test, err, -ENOTCONN);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v, len), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v, len, false), -ENOTCONN);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 2));
 	KUNIT_EXPECT_EQ(test, e->instance, 1ull);
 	KUNIT_EXPECT_EQ(test, memcmp(e->value, v, len), 0);
 	px_dent_put(e);
+}
+
+/*
+ * A snapshot point's entry is readable even without commands (its
+ * SNAP_POINT record); after an install at I the log restarts at I + 1 and
+ * readers below it are told (-EOVERFLOW, with the first retained index,
+ * for chardev.c's RESTORE).
+ */
+static void dlog_snap_point_restart(struct kunit *test)
+{
+	static const struct kpx_cmd c = { 1, 1, "x" };
+	struct px_dlog *log = new_dlog(test, 16, 1 << 20);
+	struct px_dent *e;
+	u32 len, nlen;
+	u8 *v = kpx_value(test, &c, 1, &len);
+	u8 *noop = kpx_noop(test, &nlen);
+	u64 first = 0;
+	int err;
+
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 2, noop, nlen, true), 0);
+	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 2));
+	e = px_dlog_get(log, 2, &err, &first);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_TRUE(test, e->snap_point);
+	KUNIT_EXPECT_EQ(test, first, 1ull);
+	px_dent_put(e);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 3, noop, nlen, false), 0);
+	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 3));
+
+	px_dlog_restart(log, 40);
+	KUNIT_EXPECT_EQ(test, px_dlog_next(log), 41ull);
+	KUNIT_EXPECT_EQ(test, log->bytes, (size_t)0);
+	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 2, &err, &first));
+	KUNIT_EXPECT_EQ(test, err, -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, first, 41ull);
+	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 40));
+	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 41));
+	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 41, &err, NULL));
+	KUNIT_EXPECT_EQ(test, err, -EAGAIN);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 4, v, len, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 41, v, len, false), 1);
+	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 41));
+	e = px_dlog_get(log, 41, &err, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_FALSE(test, e->snap_point);
+	px_dent_put(e);
+	px_dlog_uninit(log);
 }
 
 static struct kunit_case dlog_cases[] = {
@@ -267,6 +315,7 @@ static struct kunit_case dlog_cases[] = {
 	KUNIT_CASE(dlog_evicts_oldest),
 	KUNIT_CASE(dlog_skips_duplicates),
 	KUNIT_CASE(dlog_reader_outlives_log),
+	KUNIT_CASE(dlog_snap_point_restart),
 	{}
 };
 
@@ -653,7 +702,7 @@ static void eth_receive_to_delivery(struct kunit *test)
 		KUNIT_ASSERT_TRUE_MSG(test,
 			WAIT_FOR(px_dlog_next(&c->inst->log) > i),
 			"instance %u not delivered", i);
-		e = px_dlog_get(&c->inst->log, i, &err);
+		e = px_dlog_get(&c->inst->log, i, &err, NULL);
 		KUNIT_ASSERT_NOT_NULL(test, e);
 		KUNIT_EXPECT_EQ(test, e->n_cmds, 1u);
 		KUNIT_EXPECT_EQ(test, kpx_value_cmds(e->value, e->len, got, 2),

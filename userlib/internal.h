@@ -40,6 +40,7 @@
 #define KP_EAGAIN_MS		5	/* rewrite delay after a full queue */
 #define KP_MARKER		"KPXSYNC1"
 #define KP_MARKER_LEN		8
+#define KP_SBUF_MIN		(64 * 1024)	/* first SNAPSHOT_GET buffer */
 
 struct kp_req {
 	struct kp_req *prev, *next;	/* pending list, in seq order */
@@ -51,6 +52,7 @@ struct kp_req {
 	uint64_t expire;		/* ms: -ETIMEDOUT (0: never) */
 	uint64_t lgen;			/* leader_changes when last written */
 	uint64_t sent_at;		/* ms: numbered and first written */
+	uint64_t floor;			/* instances <= it were decided before */
 	uint32_t tries;
 	int err;			/* when done */
 	bool marker;			/* kpaxos_sync() marker */
@@ -102,6 +104,13 @@ struct kpaxos {
 	void *apply_ctx;
 	bool registered;
 
+	kpaxos_snapshot_fn snap_fn;	/* kpaxos_set_snapshot() */
+	kpaxos_restore_fn restore_fn;
+	void *snap_arg;
+	uint64_t restored;		/* delivery thread: skip records <= */
+	uint8_t *sbuf;			/* delivery thread: SNAPSHOT_GET */
+	size_t sbuf_cap;
+
 	bool have_ring;
 	struct io_uring ring;
 	unsigned int ring_inflight;
@@ -119,6 +128,7 @@ struct kpaxos {
 	unsigned int n_cb;		/* callbacks collected, not yet run */
 
 	uint64_t applied;		/* highest instance applied */
+	uint64_t dfloor;		/* the node delivered this much (status) */
 	uint64_t lgen;			/* last leader_changes seen */
 	bool status_ok;			/* PAXOS_IOC_STATUS works */
 	uint64_t status_at;		/* ms: next leader-change poll */
@@ -150,6 +160,8 @@ int kp_poll_timeout(struct kpaxos *h, uint64_t now);
 void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q);
 void kp_reap(struct kpaxos *h, struct kp_cbq *q);
 void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q);
+void kp_fail_pending(struct kpaxos *h, int err, uint64_t index,
+		     struct kp_cbq *q);
 void kp_drop_queued(struct kpaxos *h);
 void kp_promote(struct kpaxos *h, uint64_t now, struct kp_cbq *q);
 

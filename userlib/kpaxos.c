@@ -127,6 +127,7 @@ int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts)
 	if (ioctl(h->fd, PAXOS_IOC_STATUS, &st) == 0) {
 		h->status_ok = true;
 		h->lgen = st.leader_changes;
+		h->dfloor = st.delivered_index;
 	}
 	setup_ring(h);
 	*hp = h;
@@ -206,6 +207,7 @@ void kpaxos_close(struct kpaxos *h)
 	pthread_mutex_destroy(&h->wlock);
 	free(h->rbuf);
 	free(h->resbuf);
+	free(h->sbuf);
 	free(h);
 }
 
@@ -223,6 +225,25 @@ int kpaxos_register_apply(struct kpaxos *h, kpaxos_apply_fn fn, void *ctx)
 		h->apply_ctx = ctx;
 		h->registered = true;
 		err = kp_start(h);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return err;
+}
+
+int kpaxos_set_snapshot(struct kpaxos *h, kpaxos_snapshot_fn snapshot_fn,
+			kpaxos_restore_fn restore_fn, void *arg)
+{
+	int err = 0;
+
+	if (!h || !snapshot_fn || !restore_fn)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->snap_fn) {
+		err = -EBUSY;
+	} else {
+		h->snap_fn = snapshot_fn;
+		h->restore_fn = restore_fn;
+		h->snap_arg = arg;
 	}
 	pthread_mutex_unlock(&h->lock);
 	return err;
@@ -316,6 +337,120 @@ static void deliver(struct kpaxos *h, const struct paxos_delivery_hdr *d,
 	pthread_mutex_unlock(&h->lock);
 }
 
+/*
+ * A SNAP_POINT record: hand the application's state at @index to the
+ * kernel.  Nothing here is fatal: the node just has no snapshot at @index.
+ */
+static void snap_point(struct kpaxos *h, uint64_t index)
+{
+	struct paxos_snapshot_io io = { .index = index };
+	kpaxos_snapshot_fn fn;
+	size_t len = 0;
+	void *buf = NULL;
+	void *arg;
+	int err;
+
+	pthread_mutex_lock(&h->lock);
+	fn = h->snap_fn;
+	arg = h->snap_arg;
+	pthread_mutex_unlock(&h->lock);
+	if (!fn)
+		return;
+	err = fn(arg, index, &buf, &len);
+	if (err) {
+		kp_dbg(h, "snapshot at %llu skipped by the callback (%d)",
+		       (unsigned long long)index, err);
+		free(buf);
+		return;
+	}
+	if (len > PAXOS_MAX_SNAPSHOT) {
+		kp_dbg(h, "snapshot at %llu: %zu bytes, too large",
+		       (unsigned long long)index, len);
+		free(buf);
+		return;
+	}
+	io.buf = (uintptr_t)buf;
+	io.len = len;
+	if (ioctl(h->fd, PAXOS_IOC_SNAPSHOT_PUT, &io) < 0)
+		/* ENOENT, ESTALE: a newer one exists or this one is gone */
+		kp_dbg(h, "snapshot at %llu not kept: %s",
+		       (unsigned long long)index, strerror(errno));
+	else
+		kp_dbg(h, "snapshot at %llu: %zu bytes",
+		       (unsigned long long)index, len);
+	free(buf);
+}
+
+/* PAXOS_IOC_SNAPSHOT_GET of the current snapshot into h->sbuf. */
+static int snap_get(struct kpaxos *h, struct paxos_snapshot_io *io)
+{
+	size_t want;
+	void *p;
+
+	for (;;) {
+		memset(io, 0, sizeof(*io));
+		io->buf = (uintptr_t)h->sbuf;
+		io->len = h->sbuf_cap;
+		if (ioctl(h->fd, PAXOS_IOC_SNAPSHOT_GET, io) == 0)
+			return 0;
+		if (errno != EMSGSIZE)
+			return -errno;
+		want = io->len > KP_SBUF_MIN ? io->len : KP_SBUF_MIN;
+		if (want <= h->sbuf_cap || want > PAXOS_MAX_SNAPSHOT)
+			return -EPROTO;
+		p = realloc(h->sbuf, want);
+		if (!p)
+			return -ENOMEM;
+		h->sbuf = p;
+		h->sbuf_cap = want;
+	}
+}
+
+/*
+ * A RESTORE record: replace the application's state by the node's current
+ * snapshot (at @index, or a newer one: then the records up to it are
+ * skipped).  Returns 0 or a fatal -errno.
+ */
+static int restore(struct kpaxos *h, uint64_t index, struct kp_cbq *q)
+{
+	struct paxos_snapshot_io io;
+	kpaxos_restore_fn fn;
+	kpaxos_apply_fn apply;
+	void *arg;
+	int err;
+
+	pthread_mutex_lock(&h->lock);
+	fn = h->restore_fn;
+	arg = h->snap_arg;
+	apply = h->apply;
+	pthread_mutex_unlock(&h->lock);
+	if (apply && !fn)
+		return -EOVERFLOW;	/* no way to rebuild the state */
+	if (apply) {
+		err = snap_get(h, &io);
+		if (err) {
+			kp_dbg(h, "restore at %llu: SNAPSHOT_GET: %s",
+			       (unsigned long long)index, strerror(-err));
+			return err == -ENOENT ? -EOVERFLOW : err;
+		}
+		if (io.index < index)
+			return -EPROTO;
+		err = fn(arg, io.index, h->sbuf, io.len);
+		if (err)
+			return err < 0 ? err : -EIO;
+		index = io.index;
+		kp_dbg(h, "restored the snapshot at %llu (%u bytes)",
+		       (unsigned long long)index, io.len);
+	}
+	pthread_mutex_lock(&h->lock);
+	h->restored = index;
+	if (index > h->applied)
+		h->applied = index;
+	kp_fail_pending(h, -ESTALE, index, q);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
 /* Read and apply what the kernel has; returns false on a fatal error. */
 static bool read_records(struct kpaxos *h, struct kp_cbq *q)
 {
@@ -341,9 +476,22 @@ static bool read_records(struct kpaxos *h, struct kp_cbq *q)
 			err = -EPROTO;
 			goto fatal;
 		}
-		deliver(h, d, h->rbuf + off + sizeof(*d), q);
 		off += (need + PAXOS_RECORD_ALIGN - 1) &
 		       ~(size_t)(PAXOS_RECORD_ALIGN - 1);
+		if (d->flags & PAXOS_DELIVERY_F_RESTORE) {
+			err = restore(h, d->instance, q);
+			if (err)
+				goto fatal;
+			continue;
+		}
+		/* inside a snapshot restored past the record's instance */
+		if (d->instance <= h->restored)
+			continue;
+		if (d->flags & PAXOS_DELIVERY_F_SNAP_POINT) {
+			snap_point(h, d->instance);
+			continue;
+		}
+		deliver(h, d, (const uint8_t *)d + sizeof(*d), q);
 	}
 	return true;
 
@@ -363,6 +511,8 @@ static void poll_leader(struct kpaxos *h, uint64_t now)
 	h->status_at = now + KP_STATUS_MS;
 	if (ioctl(h->fd, PAXOS_IOC_STATUS, &st) < 0)
 		return;
+	if (st.delivered_index > h->dfloor)
+		h->dfloor = st.delivered_index;
 	if (st.leader_changes != h->lgen) {
 		h->lgen = st.leader_changes;
 		kp_leader_changed(h, now);

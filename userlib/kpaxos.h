@@ -44,13 +44,30 @@
  * kpaxos_propose() or kpaxos_sync() on the same handle (that would wait for
  * the thread that is running them); kpaxos_propose_async() is allowed.
  *
+ * Snapshots.  A replica that was away longer than its peers retain the
+ * log can only catch up from a snapshot: register kpaxos_set_snapshot()
+ * callbacks.  At every snapshot point (an instance I with
+ * I % snapshot_every == 0, see the kernel parameter) the delivery thread
+ * asks the snapshot callback for the state after every command <= I and
+ * hands it to the kernel, which serves it, with its own state at I, to
+ * peers that fall behind.  When this node's cursor falls behind what it
+ * retains (it installed a peer's snapshot, or the handle lagged), the
+ * delivery thread fetches the node's current snapshot and calls the restore
+ * callback, which replaces the whole state; applying continues after it.
+ * Pending requests of the handle that may be inside the snapshot (numbered
+ * before the node had delivered its index) then fail with -ESTALE: whether
+ * they were applied is unknown, and they are not written again.
+ *
  * Errors.  Functions return a negative errno value on failure:
  *   -ENOENT     /dev/paxos does not exist (module not loaded)
  *   -ENOTCONN   no kpaxos instance in this network namespace (paxosctl up)
  *   -EMSGSIZE   command longer than PAXOS_MAX_CMD (65536) bytes
  *   -ETIMEDOUT  opts->timeout_ms elapsed before the command was applied
- *   -EOVERFLOW  this handle fell behind what the node retains; the replica
- *               state is incomplete and the handle is unusable
+ *   -EOVERFLOW  this handle fell behind what the node retains and no
+ *               snapshot covers the gap (or no restore callback is set);
+ *               the replica state is incomplete and the handle is unusable
+ *   -ESTALE     a snapshot replaced the state while the request was
+ *               pending: it may or may not have been applied
  *   -ECANCELED  the handle was closed while the request was pending
  *   -EDEADLK    kpaxos_propose()/kpaxos_sync() called from an applicator
  */
@@ -66,7 +83,7 @@ extern "C" {
 #endif
 
 #define KPAXOS_VERSION_MAJOR	1
-#define KPAXOS_VERSION_MINOR	0
+#define KPAXOS_VERSION_MINOR	1
 
 /* Bit 63 of a client id marks the library's control commands. */
 #define KPAXOS_CLIENT_RESERVED	(1ULL << 63)
@@ -150,6 +167,24 @@ typedef size_t (*kpaxos_apply_fn)(void *ctx,
 typedef void (*kpaxos_done_fn)(void *arg, int err, const void *result,
 			       size_t len);
 
+/*
+ * Snapshot callback: serialize the replica's state after every command
+ * <= @index into a malloc'd buffer (*@buf, *@len bytes, at most 64 MiB);
+ * the library frees it.  Return 0, or a negative errno to skip this
+ * snapshot point.
+ */
+typedef int (*kpaxos_snapshot_fn)(void *arg, uint64_t index, void **buf,
+				  size_t *len);
+
+/*
+ * Restore callback: replace the whole replica state by the snapshot at
+ * @index (@len bytes made by a snapshot callback, maybe on another
+ * replica).  Return 0, or a negative errno: the handle is then unusable
+ * (the state is unknown).
+ */
+typedef int (*kpaxos_restore_fn)(void *arg, uint64_t index, const void *buf,
+				 size_t len);
+
 /* Open a handle.  *hp is set on success; returns 0 or -errno. */
 int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts);
 
@@ -168,6 +203,17 @@ void kpaxos_close(struct kpaxos *h);
  * (results are then empty).  -EBUSY if already registered.
  */
 int kpaxos_register_apply(struct kpaxos *h, kpaxos_apply_fn fn, void *ctx);
+
+/*
+ * Register the snapshot and restore callbacks, called on the delivery
+ * thread in log order, between applicator calls (never concurrently with
+ * them).  Call before kpaxos_register_apply().  Both are required;
+ * -EBUSY if already set.  Without them, snapshot points are skipped and a
+ * handle with an applicator that falls behind what the node retains fails
+ * with -EOVERFLOW.
+ */
+int kpaxos_set_snapshot(struct kpaxos *h, kpaxos_snapshot_fn snapshot_fn,
+			kpaxos_restore_fn restore_fn, void *arg);
 
 /*
  * Propose @cmd and wait until it is decided and applied locally.  Copies

@@ -89,6 +89,8 @@ static void req_link(struct kpaxos *h, struct kp_req *r)
 
 	r->seq = h->next_seq++;
 	r->hdr.seq = r->seq;
+	/* decided later than what was decided before it was numbered */
+	r->floor = h->dfloor > h->applied ? h->dfloor : h->applied;
 	r->next = NULL;
 	r->prev = h->p_tail;
 	if (h->p_tail)
@@ -548,6 +550,35 @@ void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q)
 	while ((r = aq_pop(h))) {
 		req_finish(h, r, err, NULL, 0, q);
 		req_put(r);
+	}
+	maybe_idle(h);
+}
+
+/*
+ * A snapshot at @index replaced the replica's state.  A request numbered
+ * when the node had delivered @index or more is decided after it: it stays.
+ * Whether an older one is in the snapshot is unknown, so it fails with @err
+ * and is never written again (a retry could be taken for an overtaken
+ * command and renumbered, so applied twice).  Requests still outside the
+ * window wait.  Sync markers change nothing: they are proposed again under
+ * a fresh sequence number instead.
+ */
+void kp_fail_pending(struct kpaxos *h, int err, uint64_t index,
+		     struct kp_cbq *q)
+{
+	struct kp_req *r, *next, *last = h->p_tail;
+
+	for (r = h->p_head; r; r = next) {
+		next = r == last ? NULL : r->next;
+		if (r->floor >= index)
+			continue;
+		if (r->marker && !r->done) {
+			if (!r->renumber)
+				req_renumber(h, r);
+		} else {
+			req_finish(h, r, err, NULL, 0, q);
+			req_put(r);
+		}
 	}
 	maybe_idle(h);
 }

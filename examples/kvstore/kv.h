@@ -8,6 +8,12 @@
  * kpaxos_sync() (everything decided before the get is applied locally),
  * then reads the local table: linearizable.
  *
+ * Snapshots: at every snapshot point the replica hands its whole table
+ * (kv_store_snapshot()) to the kernel; a replica that was away longer than
+ * its peers retain the log, or a new one starting at instance 1 after the
+ * log was trimmed, replaces its table by the node's snapshot
+ * (kv_store_restore()) and applies the log after it.
+ *
  * Command (log entry) and result encodings, little-endian:
  *   command: u8 op, u8 flags, u16 0, u32 klen, u32 vlen, u32 elen,
  *            key, value, expected
@@ -84,6 +90,17 @@ size_t kv_store_get(struct kv_store *s, const char *key, uint32_t klen,
 /* "key\tvalue\n" lines sorted by key, malloc'd; *len set. */
 char *kv_store_dump(struct kv_store *s, size_t *len);
 uint64_t kv_store_count(struct kv_store *s);
+/*
+ * Snapshot of the whole table, malloc'd (*len bytes): "KVS1", u64 count,
+ * count x { u32 klen, u32 vlen, key, value } in key order, little-endian.
+ */
+void *kv_store_snapshot(struct kv_store *s, size_t *len);
+/* Replace the whole table by a snapshot; 0, or -EINVAL / -ENOMEM (kept). */
+int kv_store_restore(struct kv_store *s, uint64_t index, const void *buf,
+		     size_t len);
+/* kpaxos_set_snapshot() callbacks for a struct kv_store (@arg). */
+int kv_snapshot_cb(void *arg, uint64_t index, void **buf, size_t *len);
+int kv_restore_cb(void *arg, uint64_t index, const void *buf, size_t len);
 
 /* server.c */
 struct kv_serve_opts {

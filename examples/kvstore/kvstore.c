@@ -45,6 +45,7 @@ static const char usage_text[] =
 "    kvstore [OPTIONS] dump\n"
 "    kvstore [OPTIONS] ping\n"
 "    kvstore [OPTIONS] load -n COUNT [--async] [--threads T] [--key KEY]\n"
+"    kvstore [OPTIONS] fill -n COUNT [--prefix P]\n"
 "\n"
 "DESCRIPTION\n"
 "    Every change is a command in the kpaxos log; every replica applies\n"
@@ -69,7 +70,9 @@ static const char usage_text[] =
 "    replica): COUNT increments of KEY, blocking (kpaxos_propose, from T\n"
 "    threads) or asynchronous (kpaxos_propose_async over io_uring, all in\n"
 "    flight at once); it checks that the results are exactly the values\n"
-"    BASE+1..BASE+COUNT and prints one summary line.\n"
+"    BASE+1..BASE+COUNT and prints one summary line.  fill puts COUNT\n"
+"    keys P1..PCOUNT (default prefix \"fill.\") with values v1..vCOUNT,\n"
+"    asynchronously, in its own replica, and checks every put succeeded.\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket NAME    server socket name (default kpaxos-kvstore)\n"
@@ -127,6 +130,9 @@ static int local_open(struct local *l)
 	if (!l->s)
 		return -ENOMEM;
 	err = kpaxos_open(&l->h, &o);
+	if (!err)
+		err = kpaxos_set_snapshot(l->h, kv_snapshot_cb, kv_restore_cb,
+					  l->s);
 	if (!err)
 		err = kpaxos_register_apply(l->h, local_apply, l);
 	if (err) {
@@ -539,6 +545,93 @@ static int cmd_load(int argc, char **argv)
 	return ld.ok == ld.n && final == ld.base + ld.n ? 0 : EXIT_NO;
 }
 
+/* ---------------------------------------------------------------- fill */
+
+struct fill {
+	pthread_mutex_t lock;
+	long ok, failed;
+	int first_err;
+};
+
+static void fill_done(void *arg, int err, const void *res, size_t len)
+{
+	struct fill *f = arg;
+	const uint8_t *val;
+	uint32_t vlen;
+	uint8_t st;
+
+	pthread_mutex_lock(&f->lock);
+	if (!err && !kv_res_decode(res, len, &st, &val, &vlen) &&
+	    st == KV_OK) {
+		f->ok++;
+	} else {
+		f->failed++;
+		if (err && !f->first_err)
+			f->first_err = err;
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+static int cmd_fill(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fill f = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	const char *prefix = "fill.";
+	char key[256], val[32];
+	struct kv_cmd kc = { .op = KV_PUT, .exp = "" };
+	uint8_t cmd[512];
+	struct local l;
+	long n = 0, i;
+	size_t len;
+	int c, err;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "n:p:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			n = strtol(optarg, NULL, 10);
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind != argc || n <= 0 || strlen(prefix) > 200)
+		return usage();
+	err = local_open(&l);
+	if (err) {
+		kv_explain("cannot open a replica", err);
+		return EXIT_ERR;
+	}
+	for (i = 1; i <= n; i++) {
+		snprintf(key, sizeof(key), "%s%ld", prefix, i);
+		snprintf(val, sizeof(val), "v%ld", i);
+		set_str(&kc.key, &kc.klen, key);
+		set_str(&kc.val, &kc.vlen, val);
+		len = kv_cmd_encode(&kc, cmd, sizeof(cmd));
+		err = kpaxos_propose_async(l.h, cmd, len,
+					   i % 256 && i != n ?
+					   KPAXOS_ASYNC_MORE : 0,
+					   fill_done, &f);
+		if (err)
+			fill_done(&f, err, NULL, 0);
+	}
+	kpaxos_flush(l.h);
+	kpaxos_drain(l.h);
+	printf("fill: n=%ld prefix=%s ok=%ld failed=%ld\n", n, prefix, f.ok,
+	       f.failed);
+	if (f.first_err)
+		kv_explain("propose", f.first_err);
+	local_close(&l);
+	return f.ok == n ? 0 : EXIT_ERR;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const struct command {
@@ -555,6 +648,7 @@ static const struct command {
 	{ "dump", cmd_dump },
 	{ "ping", cmd_ping },
 	{ "load", cmd_load },
+	{ "fill", cmd_fill },
 };
 
 int main(int argc, char **argv)

@@ -162,7 +162,10 @@ int kv_serve(const struct kv_serve_opts *o)
 		kv_explain("open", err);
 		goto out;
 	}
-	err = kpaxos_register_apply(srv.h, apply, &srv);
+	err = kpaxos_set_snapshot(srv.h, kv_snapshot_cb, kv_restore_cb,
+				  srv.s);
+	if (!err)
+		err = kpaxos_register_apply(srv.h, apply, &srv);
 	if (err) {
 		kv_explain("start", err);
 		goto out;

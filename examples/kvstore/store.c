@@ -374,6 +374,156 @@ out:
 	return out;
 }
 
+/* Under lock: the entries sorted by key (malloc'd, *n of them). */
+static struct kv_ent **sorted(struct kv_store *s, size_t *n)
+{
+	struct kv_ent **v, *e;
+	size_t i, k = 0;
+
+	v = malloc((s->n ? s->n : 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (i = 0; i < s->nb; i++)
+		for (e = s->b[i]; e; e = e->next)
+			v[k++] = e;
+	qsort(v, k, sizeof(*v), cmp_ent);
+	*n = k;
+	return v;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, v);
+	put_le32(p + 4, v >> 32);
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+#define KV_SNAP_MAGIC	"KVS1"
+#define KV_SNAP_HDR	12	/* magic, u64 count */
+
+void *kv_store_snapshot(struct kv_store *s, size_t *len)
+{
+	struct kv_ent **v;
+	size_t i, n = 0, total = KV_SNAP_HDR;
+	uint8_t *out = NULL, *p;
+
+	pthread_mutex_lock(&s->lock);
+	v = sorted(s, &n);
+	if (!v)
+		goto out;
+	for (i = 0; i < n; i++)
+		total += 8 + (size_t)v[i]->klen + v[i]->vlen;
+	out = malloc(total);
+	if (!out)
+		goto out;
+	memcpy(out, KV_SNAP_MAGIC, 4);
+	put_le64(out + 4, n);
+	p = out + KV_SNAP_HDR;
+	for (i = 0; i < n; i++) {
+		put_le32(p, v[i]->klen);
+		put_le32(p + 4, v[i]->vlen);
+		memcpy(p + 8, v[i]->key, v[i]->klen);
+		memcpy(p + 8 + v[i]->klen, v[i]->val, v[i]->vlen);
+		p += 8 + (size_t)v[i]->klen + v[i]->vlen;
+	}
+	*len = total;
+out:
+	pthread_mutex_unlock(&s->lock);
+	free(v);
+	return out;
+}
+
+static void free_table(struct kv_ent **b, size_t nb)
+{
+	struct kv_ent *e, *n;
+	size_t i;
+
+	for (i = 0; i < nb; i++) {
+		for (e = b[i]; e; e = n) {
+			n = e->next;
+			free(e->val);
+			free(e);
+		}
+	}
+	free(b);
+}
+
+int kv_store_restore(struct kv_store *s, uint64_t index, const void *buf,
+		     size_t len)
+{
+	const uint8_t *p = buf, *end = p + len;
+	struct kv_store *t;
+	struct kv_ent **pp, **ob;
+	uint64_t n, i;
+	uint32_t klen, vlen;
+	size_t onb;
+
+	if (len < KV_SNAP_HDR || memcmp(p, KV_SNAP_MAGIC, 4))
+		return -EINVAL;
+	n = get_le64(p + 4);
+	p += KV_SNAP_HDR;
+	/* build the new table aside: a bad snapshot leaves the old one */
+	t = kv_store_new(NULL);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (end - p < 8)
+			goto bad;
+		klen = get_le32(p);
+		vlen = get_le32(p + 4);
+		p += 8;
+		if ((size_t)(end - p) < (uint64_t)klen + vlen)
+			goto bad;
+		pp = lookup(t, (const char *)p, klen);
+		if (*pp)
+			goto bad;	/* a key twice */
+		if (set_value(t, pp, (const char *)p, klen,
+			      (const char *)p + klen, vlen)) {
+			kv_store_free(t);
+			return -ENOMEM;
+		}
+		p += (size_t)klen + vlen;
+	}
+	if (p != end)
+		goto bad;
+
+	pthread_mutex_lock(&s->lock);
+	ob = s->b;
+	onb = s->nb;
+	s->b = t->b;
+	s->nb = t->nb;
+	s->n = t->n;
+	if (s->log) {
+		fprintf(s->log, "%" PRIu64 " restore %" PRIu64 " keys\n",
+			index, s->n);
+		fflush(s->log);
+	}
+	pthread_mutex_unlock(&s->lock);
+	free_table(ob, onb);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+	return 0;
+bad:
+	kv_store_free(t);
+	return -EINVAL;
+}
+
+int kv_snapshot_cb(void *arg, uint64_t index, void **buf, size_t *len)
+{
+	(void)index;
+	*buf = kv_store_snapshot(arg, len);
+	return *buf ? 0 : -ENOMEM;
+}
+
+int kv_restore_cb(void *arg, uint64_t index, const void *buf, size_t len)
+{
+	return kv_store_restore(arg, index, buf, len);
+}
+
 uint64_t kv_store_count(struct kv_store *s)
 {
 	uint64_t n;

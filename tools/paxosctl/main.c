@@ -56,7 +56,9 @@ static const struct {
 	  "instance is up the kernel refuses with EBUSY).  VALUE 0 restores\n"
 	  "the default.  Keys: window (instances in flight), batch_bytes,\n"
 	  "batch_delay_us, heartbeat_us, election_us (base election timeout),\n"
-	  "retransmit_us." },
+	  "retransmit_us, acceptor_slots and learner_slots (instances\n"
+	  "retained, powers of 2), snapshot_every (snapshot point interval;\n"
+	  "default: the module parameter, learner_slots / 4)." },
 	{ "set-peers", cmd_set_peers, "set-peers ID=MAC...",
 	  "Set the known nodes: every node this one exchanges frames with,\n"
 	  "itself included, with its MAC address.  A member may get a new\n"

@@ -30,7 +30,7 @@ int cmd_set(int argc, char **argv)
 			return pxc_err("set", "too many settings"), PXC_USAGE;
 		err = pxc_parse_param(argv[i], &keys[n], &vals[n]);
 		if (err == -ENOENT)
-			return pxc_err("set", "%s: unknown key; keys are window, batch_bytes, batch_delay_us, heartbeat_us, election_us, retransmit_us", argv[i]), PXC_USAGE;
+			return pxc_err("set", "%s: unknown key; keys are window, batch_bytes, batch_delay_us, heartbeat_us, election_us, retransmit_us, acceptor_slots, learner_slots, snapshot_every", argv[i]), PXC_USAGE;
 		if (err)
 			return pxc_err("set", "%s: expected KEY=VALUE with a non-negative number", argv[i]),
 			       PXC_USAGE;

@@ -96,6 +96,10 @@ static void print_human(const struct pxc_node *n)
 		       st->proposals, st->delivered_cmds, st->duplicates);
 		printf("  %-15s %llu\n", "leader changes:",
 		       st->leader_changes);
+		printf("  %-15s every %llu  current %llu  puts %llu  served %llu  installed %llu  rejected %llu\n",
+		       "snapshots:", st->snapshot_every, st->snapshot_index,
+		       st->snap_puts, st->snap_served, st->snap_installed,
+		       st->snap_rejected);
 		printf("  %-15s frames rx %llu tx %llu  messages rx %llu tx %llu\n",
 		       "traffic:", st->frames_rx, st->frames_tx, st->msgs_rx,
 		       st->msgs_tx);
@@ -192,6 +196,12 @@ static void print_json(const struct pxc_node *n)
 		F(delivered_cmds);
 		F(duplicates);
 		F(leader_changes);
+		F(snapshot_index);
+		F(snapshot_every);
+		F(snap_puts);
+		F(snap_served);
+		F(snap_installed);
+		F(snap_rejected);
 #undef F
 		printf("  \"drops\": {");
 		for (i = 1; i < __PAXOS_DROP_MAX; i++)

@@ -390,6 +390,12 @@ static int status_one(const char *get, const char *prefix)
 		drops += st.drops[i];
 	}
 	LINE("drops %llu", (unsigned long long)drops);
+	LINE("snapshot_index %llu", (unsigned long long)st.snapshot_index);
+	LINE("snapshot_every %llu", (unsigned long long)st.snapshot_every);
+	LINE("snap_puts %llu", (unsigned long long)st.snap_puts);
+	LINE("snap_served %llu", (unsigned long long)st.snap_served);
+	LINE("snap_installed %llu", (unsigned long long)st.snap_installed);
+	LINE("snap_rejected %llu", (unsigned long long)st.snap_rejected);
 #undef LINE
 	for (i = 0; i < n; i++) {
 		size_t l;
@@ -422,6 +428,9 @@ static const char *const param_names[__PAXOS_PARAM_MAX] = {
 	[PAXOS_PARAM_HEARTBEAT_US] = "heartbeat_us",
 	[PAXOS_PARAM_ELECTION_US] = "election_us",
 	[PAXOS_PARAM_RETRANSMIT_US] = "retransmit_us",
+	[PAXOS_PARAM_ACCEPTOR_SLOTS] = "acceptor_slots",
+	[PAXOS_PARAM_LEARNER_SLOTS] = "learner_slots",
+	[PAXOS_PARAM_SNAPSHOT_EVERY] = "snapshot_every",
 };
 
 static uint32_t param_key(const char *s)
@@ -483,10 +492,17 @@ static void walk_records(const uint8_t *buf, size_t n, struct rec_cb *cb)
 				   ~(size_t)(PAXOS_RECORD_ALIGN - 1));
 		if (rec > n - off)
 			die("read: record longer than what read returned");
+		off += rec;
+		/* Snapshot points are for applications that keep state. */
+		if (h.flags == PAXOS_DELIVERY_F_SNAP_POINT && !h.len)
+			continue;
+		/* pxtest keeps no state to restore: like EOVERFLOW. */
+		if (h.flags == PAXOS_DELIVERY_F_RESTORE)
+			die("read: RESTORE at instance %" PRIu64 ": the commands up to it are only in a snapshot",
+			    (uint64_t)h.instance);
 		if (h.flags)
 			die("read: record flags 0x%x", h.flags);
-		cb->fn(cb, &h, buf + off + sizeof(h));
-		off += rec;
+		cb->fn(cb, &h, buf + off - rec + sizeof(h));
 	}
 }
 

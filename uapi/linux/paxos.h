@@ -208,8 +208,26 @@ enum paxos_drop_reason {
  *
  * read(2): whole records only, one or more struct paxos_delivery_hdr each
  * followed by len bytes of command and padding to 8 bytes.  A buffer too
- * small for the next record gives EMSGSIZE.  EOVERFLOW: this file's cursor
- * fell behind what the node retains (see PAXOS_IOC_SEEK).
+ * small for the next record gives EMSGSIZE.
+ *
+ * Besides commands (flags 0), two kinds of record carry no command (len 0,
+ * client_id, seq and pos 0) and are told apart by their flags:
+ *
+ * PAXOS_DELIVERY_F_SNAP_POINT  instance = I, after the commands of I, when I
+ *   is a snapshot point (I % snapshot_every == 0, see PAXOS_PARAM_*): the
+ *   reader, having applied every command <= I, may put its state at I with
+ *   PAXOS_IOC_SNAPSHOT_PUT.  The node pairs it with its own state at I
+ *   (the learner's), and serves both to replicas that fall behind what it
+ *   retains.
+ * PAXOS_DELIVERY_F_RESTORE  instance = I: the file's cursor was below what
+ *   the node retains (it installed a snapshot from a peer, or the reader
+ *   lagged), and the node's current snapshot is at I >= cursor - 1: the
+ *   reader replaces its whole state by the snapshot at I
+ *   (PAXOS_IOC_SNAPSHOT_GET); the next record is of an instance > I.
+ *
+ * EOVERFLOW: this file's cursor fell behind what the node retains and no
+ * snapshot of the node covers it (none taken, or the current one is below
+ * the cursor - 1 while instances after it are gone); see PAXOS_IOC_SEEK.
  * ------------------------------------------------------------------------
  */
 struct paxos_propose_hdr {
@@ -228,6 +246,10 @@ struct paxos_delivery_hdr {
 	__u16 flags;		/* PAXOS_DELIVERY_F_* */
 };
 #define PAXOS_RECORD_ALIGN 8
+
+/* paxos_delivery_hdr.flags (bit 0 is PAXOS_CMD_F_DUP's, never returned). */
+#define PAXOS_DELIVERY_F_SNAP_POINT	(1 << 1)
+#define PAXOS_DELIVERY_F_RESTORE	(1 << 2)
 
 /* ------------------------------------------------------------------------
  * ioctls on /dev/paxos
@@ -260,8 +282,24 @@ struct paxos_status {
 	__u64 duplicates;	/* retries recognised and not delivered */
 	__u64 leader_changes;
 	__u64 drops[__PAXOS_DROP_MAX];
+	/* Snapshots (appended; see PAXOS_IOC_STATUS). */
+	__u64 snapshot_index;	/* the learner's current snapshot, 0: none */
+	__u64 snapshot_every;	/* snapshot point interval, 0: disabled */
+	__u64 snap_puts;	/* application snapshots accepted */
+	__u64 snap_served;	/* snapshot chunks sent to peers */
+	__u64 snap_installed;	/* snapshots received from peers, installed */
+	__u64 snap_rejected;	/* received snapshots with a bad meta */
 };
 
+/*
+ * Protocol parameters of an instance (PAXOS_IOC_SET_PARAM, netlink
+ * PAXOS_A_PARAMS); set while the instance is down, they apply at the next
+ * UP; 0 restores the default.  The *_SLOTS are powers of 2 >= the window
+ * (default 4096).  PAXOS_PARAM_SNAPSHOT_EVERY: instance I is a snapshot
+ * point iff I % value == 0; its default is the module parameter
+ * snapshot_every, whose own default (-1) is learner_slots / 4 and whose 0
+ * disables snapshots (the reported value is then 0).
+ */
 enum paxos_param {
 	PAXOS_PARAM_WINDOW = 1,		/* instances in flight */
 	PAXOS_PARAM_BATCH_BYTES,	/* max batch size */
@@ -269,6 +307,9 @@ enum paxos_param {
 	PAXOS_PARAM_HEARTBEAT_US,
 	PAXOS_PARAM_ELECTION_US,	/* base election timeout */
 	PAXOS_PARAM_RETRANSMIT_US,
+	PAXOS_PARAM_ACCEPTOR_SLOTS,	/* instances an acceptor retains */
+	PAXOS_PARAM_LEARNER_SLOTS,	/* instances a learner retains */
+	PAXOS_PARAM_SNAPSHOT_EVERY,	/* snapshot point interval */
 	__PAXOS_PARAM_MAX
 };
 
@@ -296,6 +337,35 @@ struct paxos_config {
 	struct paxos_peer peers[PAXOS_MAX_NODES];
 };
 
+/*
+ * Snapshots of the application's state (PAXOS_IOC_SNAPSHOT_*).
+ *
+ * PUT: in: index = I (a SNAPSHOT_POINT record's instance), buf/len = the
+ *   application's state after every command <= I (len <=
+ *   PAXOS_MAX_SNAPSHOT), flags = 0.  EINVAL: bad arguments (index 0, flags,
+ *   buf NULL with len); ENOENT: I is not a pending snapshot point of the
+ *   node (never delivered as one, or too old: the node keeps the last few);
+ *   ESTALE: I is below the node's current snapshot; EMSGSIZE: too long;
+ *   ENOMEM; EOPNOTSUPP: no learner role; ETIMEDOUT: the node thread did not
+ *   take it in time.
+ * GET: in: index = the snapshot wanted (0: the current one), buf/len = a
+ *   buffer, flags = 0.  out: index = the snapshot's index, len = its full
+ *   length; the bytes are copied into buf.  EMSGSIZE (with index and len
+ *   set) when the buffer is too small; ENOENT when the node has no snapshot
+ *   or its current one is not at index.
+ */
+struct paxos_snapshot_io {
+	__u64 index;
+	__u64 buf;		/* user pointer */
+	__u32 len;
+	__u32 flags;		/* must be 0 */
+};
+
+/*
+ * PAXOS_IOC_STATUS: struct paxos_status may grow at the end; the kernel
+ * copies min(size in the ioctl number, its size) bytes, so that programs
+ * built with an older (shorter) struct keep working.
+ */
 #define PAXOS_IOC_MAGIC 0xB5
 #define PAXOS_IOC_STATUS	_IOR(PAXOS_IOC_MAGIC, 1, struct paxos_status)
 #define PAXOS_IOC_GET_PARAM	_IOWR(PAXOS_IOC_MAGIC, 2, struct paxos_param_kv)
@@ -304,6 +374,8 @@ struct paxos_config {
 #define PAXOS_IOC_SEEK		_IOW(PAXOS_IOC_MAGIC, 4, __u64)
 #define PAXOS_IOC_UP		_IOW(PAXOS_IOC_MAGIC, 5, struct paxos_config)
 #define PAXOS_IOC_DOWN		_IO(PAXOS_IOC_MAGIC, 6)
+#define PAXOS_IOC_SNAPSHOT_PUT	_IOW(PAXOS_IOC_MAGIC, 7, struct paxos_snapshot_io)
+#define PAXOS_IOC_SNAPSHOT_GET	_IOWR(PAXOS_IOC_MAGIC, 8, struct paxos_snapshot_io)
 
 /* ------------------------------------------------------------------------
  * Generic netlink family "paxos" (version 1); see docs/netlink.md.

@@ -31,6 +31,7 @@ struct cmd {
 struct replica {
 	int fd;			/* sequencer's end */
 	int lib_fd;		/* library's end */
+	bool paused;
 	struct msg *out_head, **out_tail;
 };
 
@@ -51,8 +52,16 @@ struct fakedev {
 	struct cmd *batch[64];
 	int n_batch;
 	struct fakedev_stats st;
+	struct msg **hist;		/* records of each instance, by instance */
+	uint64_t n_hist;
+	uint8_t *snap;			/* current snapshot, st.snap_index */
+	size_t snap_len;
 	uint8_t buf[PAXOS_MAX_CMD + 4096];
 };
+
+/* Every fakedev, for fakedev_ioctl() (tests run one or two at a time). */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fakedev *fakedevs[4];
 
 static uint64_t rnd(struct fakedev *f)
 {
@@ -82,21 +91,42 @@ static uint64_t *client_max(struct fakedev *f, uint64_t id)
 	return &f->clients[f->n_clients++].seq;
 }
 
+static struct msg *msg_new(const uint8_t *data, size_t len)
+{
+	struct msg *m = malloc(sizeof(*m) + len);
+
+	if (!m)
+		abort();
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, data, len);
+	return m;
+}
+
+static void queue_one(struct replica *r, const uint8_t *data, size_t len)
+{
+	struct msg *m = msg_new(data, len);
+
+	*r->out_tail = m;
+	r->out_tail = &m->next;
+}
+
+/* The records of instance f->instance, to every replica not paused. */
 static void queue_out(struct fakedev *f, const uint8_t *data, size_t len)
 {
 	int i;
 
-	for (i = 0; i < f->o.replicas; i++) {
-		struct msg *m = malloc(sizeof(*m) + len);
-
-		if (!m)
+	if (f->o.snap_every) {		/* keep the log for restores */
+		f->hist = realloc(f->hist, (f->instance + 1) * sizeof(*f->hist));
+		if (!f->hist)
 			abort();
-		m->next = NULL;
-		m->len = len;
-		memcpy(m->data, data, len);
-		*f->r[i].out_tail = m;
-		f->r[i].out_tail = &m->next;
+		while (f->n_hist <= f->instance)
+			f->hist[f->n_hist++] = NULL;
+		f->hist[f->instance] = msg_new(data, len);
 	}
+	for (i = 0; i < f->o.replicas; i++)
+		if (!f->r[i].paused)
+			queue_one(&f->r[i], data, len);
 }
 
 /* Decide the current batch as one instance. */
@@ -109,7 +139,7 @@ static void decide_batch(struct fakedev *f)
 
 	if (!f->n_batch)
 		return;
-	out = malloc(f->n_batch * (sizeof(struct paxos_delivery_hdr) + 8) +
+	out = malloc((f->n_batch + 1) * (sizeof(struct paxos_delivery_hdr) + 8) +
 		     f->n_batch * (size_t)PAXOS_MAX_CMD);
 	if (!out)
 		abort();
@@ -146,6 +176,14 @@ static void decide_batch(struct fakedev *f)
 		free(c);
 	}
 	f->n_batch = 0;
+	if (f->o.snap_every && f->instance % f->o.snap_every == 0) {
+		struct paxos_delivery_hdr d = { 0 };
+
+		d.instance = f->instance;
+		d.flags = PAXOS_DELIVERY_F_SNAP_POINT;
+		memcpy(out + off, &d, sizeof(d));
+		off += sizeof(d);
+	}
 	if (off)
 		queue_out(f, out, off);
 	free(out);
@@ -288,7 +326,134 @@ struct fakedev *fakedev_start(const struct fakedev_opts *o)
 	}
 	if (pthread_create(&f->thread, NULL, run, f))
 		abort();
+	pthread_mutex_lock(&all_lock);
+	for (i = 0; i < 4; i++) {
+		if (!fakedevs[i]) {
+			fakedevs[i] = f;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&all_lock);
 	return f;
+}
+
+void fakedev_pause(struct fakedev *f, int i)
+{
+	pthread_mutex_lock(&f->lock);
+	f->r[i].paused = true;
+	pthread_mutex_unlock(&f->lock);
+}
+
+int fakedev_restore(struct fakedev *f, int i)
+{
+	struct paxos_delivery_hdr d = { 0 };
+	uint64_t k;
+
+	pthread_mutex_lock(&f->lock);
+	if (!f->st.snap_index) {
+		pthread_mutex_unlock(&f->lock);
+		return -1;
+	}
+	d.instance = f->st.snap_index;
+	d.flags = PAXOS_DELIVERY_F_RESTORE;
+	queue_one(&f->r[i], (const uint8_t *)&d, sizeof(d));
+	for (k = f->st.snap_index + 1; k < f->n_hist; k++)
+		if (f->hist[k])
+			queue_one(&f->r[i], f->hist[k]->data, f->hist[k]->len);
+	f->r[i].paused = false;
+	f->st.restores++;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+size_t fakedev_snapshot(struct fakedev *f, uint64_t *index, void *buf,
+			size_t cap)
+{
+	size_t len;
+
+	pthread_mutex_lock(&f->lock);
+	*index = f->st.snap_index;
+	len = f->snap_len;
+	memcpy(buf, f->snap, len < cap ? len : cap);
+	pthread_mutex_unlock(&f->lock);
+	return len;
+}
+
+/* The kernel's rules for a put, with one node-wide current snapshot. */
+static int snap_put(struct fakedev *f, struct paxos_snapshot_io *io)
+{
+	uint8_t *copy;
+
+	if (!io->index || io->flags || (!io->buf && io->len))
+		return -EINVAL;
+	if (io->len > PAXOS_MAX_SNAPSHOT)
+		return -EMSGSIZE;
+	if (io->index < f->st.snap_index)
+		return -ESTALE;
+	/* points already put (or passed) are no longer pending */
+	if (!f->o.snap_every || io->index % f->o.snap_every ||
+	    io->index > f->instance || io->index == f->st.snap_index)
+		return -ENOENT;
+	copy = malloc(io->len ? io->len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, (const void *)(uintptr_t)io->buf, io->len);
+	free(f->snap);
+	f->snap = copy;
+	f->snap_len = io->len;
+	f->st.snap_index = io->index;
+	return 0;
+}
+
+static int snap_get(struct fakedev *f, struct paxos_snapshot_io *io)
+{
+	uint32_t cap = io->len;
+
+	if (io->flags || (!io->buf && io->len))
+		return -EINVAL;
+	if (!f->st.snap_index ||
+	    (io->index && io->index != f->st.snap_index))
+		return -ENOENT;
+	io->index = f->st.snap_index;
+	io->len = f->snap_len;
+	if (cap < f->snap_len)
+		return -EMSGSIZE;
+	memcpy((void *)(uintptr_t)io->buf, f->snap, f->snap_len);
+	return 0;
+}
+
+int fakedev_ioctl(int fd, unsigned long req, void *arg)
+{
+	struct fakedev *f = NULL;
+	int i, k, err;
+
+	if (req != PAXOS_IOC_SNAPSHOT_PUT && req != PAXOS_IOC_SNAPSHOT_GET)
+		return 1;
+	pthread_mutex_lock(&all_lock);
+	for (k = 0; k < 4 && !f; k++)
+		for (i = 0; fakedevs[k] && i < fakedevs[k]->o.replicas; i++)
+			if (fakedevs[k]->r[i].lib_fd == fd)
+				f = fakedevs[k];
+	pthread_mutex_unlock(&all_lock);
+	if (!f)
+		return 1;
+	pthread_mutex_lock(&f->lock);
+	if (req == PAXOS_IOC_SNAPSHOT_PUT) {
+		err = snap_put(f, arg);
+		if (err)
+			f->st.puts_refused++;
+		else
+			f->st.puts++;
+	} else {
+		err = snap_get(f, arg);
+		f->st.gets++;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
 }
 
 int fakedev_fd(struct fakedev *f, int i)
@@ -316,11 +481,21 @@ void fakedev_set_faults(struct fakedev *f, unsigned int drop_pct,
 void fakedev_stop(struct fakedev *f)
 {
 	struct msg *m;
+	uint64_t k;
 	int i;
 
 	if (write(f->stop_pipe[1], "x", 1) != 1)
 		abort();
 	pthread_join(f->thread, NULL);
+	pthread_mutex_lock(&all_lock);
+	for (i = 0; i < 4; i++)
+		if (fakedevs[i] == f)
+			fakedevs[i] = NULL;
+	pthread_mutex_unlock(&all_lock);
+	for (k = 0; k < f->n_hist; k++)
+		free(f->hist[k]);
+	free(f->hist);
+	free(f->snap);
 	for (i = 0; i < f->o.replicas; i++) {
 		close(f->r[i].fd);
 		while ((m = f->r[i].out_head)) {

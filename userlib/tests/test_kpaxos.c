@@ -3,7 +3,8 @@
  * libkpaxos unit tests against the simulated /dev/paxos (fakedev.c):
  * results, exactly-once under loss/duplication/reordering, replicas
  * converging, sync(), the io_uring path against the blocking path, the
- * completion eventfd, timeouts and misuse.
+ * completion eventfd, timeouts, misuse, and snapshots (points, puts, a
+ * replica restored after being away).
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -30,6 +34,10 @@ struct replica {
 	size_t n_log, cap_log;
 	uint64_t last_instance;
 	int order_errors;
+	int bad_cmds;		/* commands that do not parse (none expected) */
+	/* snapshots */
+	int snaps, restores;
+	uint64_t snap_last, restored_at;
 };
 
 static uint64_t fnv(const void *p, size_t len)
@@ -54,8 +62,12 @@ static size_t apply(void *ctx, const struct kpaxos_cmd_info *info,
 		return 0;
 	memcpy(buf, cmd, len);
 	buf[len] = 0;
-	if (sscanf(buf, "k=%u +%ld", &key, &add) != 2)
+	if (sscanf(buf, "k=%u +%ld", &key, &add) != 2) {
+		pthread_mutex_lock(&r->lock);
+		r->bad_cmds++;
+		pthread_mutex_unlock(&r->lock);
 		return snprintf(result, cap, "bad");
+	}
 	pthread_mutex_lock(&r->lock);
 	if (info->instance < r->last_instance)
 		r->order_errors++;
@@ -71,8 +83,12 @@ static size_t apply(void *ctx, const struct kpaxos_cmd_info *info,
 	return snprintf(result, cap, "%u:%ld", key & 255, add);
 }
 
-static int replica_open(struct replica *r, struct fakedev *f, int i,
-			uint32_t flags, uint32_t timeout_ms)
+static int snapshot(void *arg, uint64_t index, void **buf, size_t *len);
+static int restore(void *arg, uint64_t index, const void *buf, size_t len);
+
+/* With @snap: kpaxos_set_snapshot() before the applicator. */
+static int replica_open_snap(struct replica *r, struct fakedev *f, int i,
+			     uint32_t flags, uint32_t timeout_ms, bool snap)
 {
 	struct kpaxos_opts o = { 0 };
 	int err;
@@ -86,7 +102,22 @@ static int replica_open(struct replica *r, struct fakedev *f, int i,
 	err = kpaxos_open(&r->h, &o);
 	if (err)
 		return err;
+	if (snap) {
+		if (kpaxos_set_snapshot(r->h, NULL, restore, r) != -EINVAL)
+			return -EPROTO;
+		err = kpaxos_set_snapshot(r->h, snapshot, restore, r);
+		if (err)
+			return err;
+		if (kpaxos_set_snapshot(r->h, snapshot, restore, r) != -EBUSY)
+			return -EPROTO;
+	}
 	return kpaxos_register_apply(r->h, apply, r);
+}
+
+static int replica_open(struct replica *r, struct fakedev *f, int i,
+			uint32_t flags, uint32_t timeout_ms)
+{
+	return replica_open_snap(r, f, i, flags, timeout_ms, false);
 }
 
 static void replica_close(struct replica *r)
@@ -113,6 +144,79 @@ static size_t log_len(struct replica *r)
 	n = r->n_log;
 	pthread_mutex_unlock(&r->lock);
 	return n;
+}
+
+/*
+ * The library's ioctls go through here (the executable's symbol wins):
+ * snapshot ioctls on a fakedev socket are the fake's, the rest the
+ * kernel's.
+ */
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int ret;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	ret = fakedev_ioctl(fd, req, arg);
+	if (ret <= 0)
+		return ret;
+	return syscall(SYS_ioctl, fd, req, arg);
+}
+
+/* Snapshot: the counters, the applied count, then the log's hashes. */
+static int snapshot(void *arg, uint64_t index, void **buf, size_t *len)
+{
+	struct replica *r = arg;
+	size_t n;
+	uint8_t *p;
+
+	pthread_mutex_lock(&r->lock);
+	n = sizeof(r->counters) + sizeof(uint64_t) +
+	    r->n_log * sizeof(uint64_t);
+	p = malloc(n);
+	if (p) {
+		memcpy(p, r->counters, sizeof(r->counters));
+		memcpy(p + sizeof(r->counters), &r->n_log, sizeof(uint64_t));
+		memcpy(p + sizeof(r->counters) + sizeof(uint64_t), r->log,
+		       r->n_log * sizeof(uint64_t));
+		r->snaps++;
+		r->snap_last = index;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static int restore(void *arg, uint64_t index, const void *buf, size_t len)
+{
+	struct replica *r = arg;
+	const uint8_t *p = buf;
+	uint64_t n;
+
+	if (len < sizeof(r->counters) + sizeof(n))
+		return -EINVAL;
+	memcpy(&n, p + sizeof(r->counters), sizeof(n));
+	if (len != sizeof(r->counters) + sizeof(n) + n * sizeof(uint64_t))
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	memcpy(r->counters, p, sizeof(r->counters));
+	free(r->log);
+	r->cap_log = n + 1024;
+	r->log = malloc(r->cap_log * sizeof(*r->log));
+	memcpy(r->log, p + sizeof(r->counters) + sizeof(n),
+	       n * sizeof(uint64_t));
+	r->n_log = n;
+	r->restores++;
+	r->restored_at = index;
+	r->last_instance = index;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -479,6 +583,146 @@ static void test_markers_not_applied(void)
 	fakedev_stop(f);
 }
 
+static int stale_err = 1;
+
+static void stale_done(void *arg, int err, const void *result, size_t len)
+{
+	(void)arg;
+	(void)result;
+	(void)len;
+	__atomic_store_n(&stale_err, err, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Snapshot points reach the snapshot callback and the kernel (a second
+ * put of the same point is refused and skipped); a replica away while the
+ * log moved on is restored from the snapshot, skips what it holds, and
+ * converges; flagged records never reach the applicator.
+ */
+static void test_snapshot_restore(void)
+{
+	struct fakedev_opts fo = { .replicas = 2, .snap_every = 4 };
+	struct fakedev_stats st;
+	struct replica a, b;
+	uint8_t want[8192], got[8192];
+	size_t wlen, glen;
+	uint64_t idx, written;
+	char cmd[64], res[64];
+	void *sbuf;
+	int i;
+
+	struct fakedev *f = fakedev_start(&fo);
+
+	CHECK(f != NULL);
+	CHECK_EQ(replica_open_snap(&a, f, 0, 0, 0, true), 0);
+	CHECK_EQ(replica_open_snap(&b, f, 1, 0, 0, true), 0);
+
+	for (i = 0; i < 40; i++) {
+		snprintf(cmd, sizeof(cmd), "k=%d +%d", i % 7, i + 1);
+		CHECK(kpaxos_propose(a.h, cmd, strlen(cmd), res,
+				     sizeof(res)) > 0);
+	}
+	CHECK_EQ(kpaxos_sync(a.h), 0);
+	CHECK_EQ(kpaxos_sync(b.h), 0);
+	fakedev_stats(f, &st);
+	CHECK(st.instances >= 42);
+	/* every point seen by both; the kernel keeps each once */
+	CHECK_EQ(a.snaps, (int)(st.instances / 4));
+	CHECK_EQ(b.snaps, (int)(st.instances / 4));
+	CHECK_EQ(st.puts, st.instances / 4);
+	CHECK_EQ(st.puts_refused, st.instances / 4);
+	CHECK_EQ(st.snap_index, st.instances / 4 * 4);
+	CHECK_EQ(a.snap_last, st.snap_index);
+
+	/* the kernel's copy is A's state at the point */
+	glen = fakedev_snapshot(f, &idx, got, sizeof(got));
+	CHECK_EQ(idx, st.snap_index);
+	CHECK(snapshot(&a, idx, &sbuf, &wlen) == 0);
+	CHECK(wlen <= sizeof(want));
+	memcpy(want, sbuf, wlen);
+	free(sbuf);
+	if (st.instances % 4 == 0) {	/* no command after the point */
+		CHECK_EQ(glen, wlen);
+		CHECK(!memcmp(got, want, wlen));
+	}
+
+	/*
+	 * B is away while the log moves on; its own command decided then
+	 * is inside the snapshot: it fails with -ESTALE (applied or not,
+	 * unknown to B), and is applied once, on both.
+	 */
+	fakedev_pause(f, 1);
+	fakedev_stats(f, &st);
+	written = st.written;
+	CHECK_EQ(kpaxos_propose_async(b.h, "k=9 +500", 8, 0, stale_done,
+				      NULL), 0);
+	for (i = 0; i < 2000 && st.written == written; i++) {
+		usleep(1000);
+		fakedev_stats(f, &st);
+	}
+	CHECK(st.written > written);
+	for (i = 0; i < 50; i++) {
+		snprintf(cmd, sizeof(cmd), "k=%d +%d", i % 5, 3 * i + 2);
+		CHECK(kpaxos_propose(a.h, cmd, strlen(cmd), res,
+				     sizeof(res)) > 0);
+	}
+	CHECK_EQ(kpaxos_sync(a.h), 0);
+	fakedev_stats(f, &st);
+	CHECK(st.snap_index > 44);
+	CHECK_EQ(fakedev_restore(f, 1), 0);
+	CHECK_EQ(kpaxos_sync(b.h), 0);
+	CHECK_EQ(kpaxos_sync(a.h), 0);
+
+	CHECK_EQ(b.restores, 1);
+	/* the current snapshot when B fetched it: maybe a newer one */
+	CHECK(b.restored_at >= st.snap_index);
+	CHECK_EQ(b.restored_at % 4, 0);
+	CHECK_EQ(__atomic_load_n(&stale_err, __ATOMIC_SEQ_CST), -ESTALE);
+	CHECK_EQ(counter(&a, 9), 500);
+	CHECK_EQ(a.restores, 0);
+	CHECK_EQ(log_len(&a), 91);
+	CHECK_EQ(log_len(&b), 91);
+	CHECK(!memcmp(a.log, b.log, 91 * sizeof(uint64_t)));
+	for (i = 0; i < 256; i++)
+		CHECK_EQ(counter(&a, i), counter(&b, i));
+	CHECK_EQ(a.bad_cmds + b.bad_cmds, 0);
+	CHECK_EQ(a.order_errors + b.order_errors, 0);
+	CHECK(kpaxos_applied_index(b.h) >= st.snap_index);
+
+	/* and it goes on */
+	CHECK(kpaxos_propose(b.h, "k=1 +1000", 9, res, sizeof(res)) > 0);
+	CHECK_EQ(kpaxos_sync(a.h), 0);
+	CHECK_EQ(counter(&a, 1), counter(&b, 1));
+
+	replica_close(&a);
+	replica_close(&b);
+	fakedev_stop(f);
+}
+
+/* Without a restore callback, a RESTORE is the old EOVERFLOW. */
+static void test_restore_without_callback(void)
+{
+	struct fakedev_opts fo = { .replicas = 2, .snap_every = 2 };
+	struct replica a, b;
+	char res[64];
+	int i;
+
+	struct fakedev *f = fakedev_start(&fo);
+
+	CHECK(f != NULL);
+	CHECK_EQ(replica_open_snap(&a, f, 0, 0, 0, true), 0);
+	CHECK_EQ(replica_open(&b, f, 1, 0, 2000), 0);
+	fakedev_pause(f, 1);
+	for (i = 0; i < 6; i++)
+		CHECK(kpaxos_propose(a.h, "k=2 +1", 7, res, sizeof(res)) > 0);
+	CHECK_EQ(fakedev_restore(f, 1), 0);
+	CHECK_EQ(kpaxos_sync(b.h), -EOVERFLOW);
+	CHECK_EQ(b.restores, 0);
+	replica_close(&a);
+	replica_close(&b);
+	fakedev_stop(f);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -500,5 +744,7 @@ int main(void)
 	RUN(test_close_cancels);
 	RUN(test_misuse);
 	RUN(test_markers_not_applied);
+	RUN(test_snapshot_restore);
+	RUN(test_restore_without_callback);
 	CHECK_DONE();
 }
