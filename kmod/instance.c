@@ -130,6 +130,8 @@ static u32 *param_field(struct px_config *cfg, u32 key)
 		return &cfg->learner_slots;
 	case PAXOS_PARAM_SNAPSHOT_EVERY:
 		return &cfg->snapshot_every;
+	case PAXOS_PARAM_ALPHA:
+		return &cfg->alpha;
 	}
 	return NULL;
 }
@@ -152,6 +154,7 @@ static void apply_params(struct paxos_net *pn, struct px_config *cfg)
 	u32 key;
 
 	lockdep_assert_held(&pn->lock);
+	cfg->alpha = READ_ONCE(paxos_alpha);
 	for (key = 1; key < __PAXOS_PARAM_MAX; key++)
 		if (pn->params[key])
 			*param_field(cfg, key) = pn->params[key];
@@ -308,7 +311,6 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	px_config_default(&inst->cfg, inst->self, members);
 	apply_params(pn, &inst->cfg);
 	inst->cfg.seed = get_random_u64();
-	inst->cfg.alpha = READ_ONCE(paxos_alpha);
 	/*
 	 * This node may be outside the configuration (a node being added):
 	 * check the rest as if it were in, then the membership rules.
@@ -317,7 +319,7 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	err = px_config_check(&inst->cfg, why);
 	inst->cfg.members = members;
 	if (!err && inst->cfg.window > px_config_alpha(&inst->cfg)) {
-		*why = "the alpha module parameter is below the window";
+		*why = "alpha (parameter or module parameter) is below the window";
 		err = -EINVAL;
 	}
 	if (!err && px_config_check_known(&inst->cfg)) {
@@ -586,15 +588,17 @@ int paxos_param_get(struct paxos_net *pn, u32 key, u64 *value)
 		return -EINVAL;
 	inst = paxos_instance_get(pn);
 	if (inst) {
-		*value = *param_field(&inst->cfg, key);
+		cfg = inst->cfg;
 		paxos_instance_put(inst);
-		return 0;
+	} else {
+		px_config_default(&cfg, 1, BIT(1));
+		mutex_lock(&pn->lock);
+		apply_params(pn, &cfg);
+		mutex_unlock(&pn->lock);
 	}
-	px_config_default(&cfg, 1, BIT(1));
-	mutex_lock(&pn->lock);
-	apply_params(pn, &cfg);
-	mutex_unlock(&pn->lock);
-	*value = *param_field(&cfg, key);
+	/* alpha 0 stands for its default: report what applies. */
+	*value = key == PAXOS_PARAM_ALPHA ? px_config_alpha(&cfg) :
+					    *param_field(&cfg, key);
 	return 0;
 }
 
@@ -625,6 +629,10 @@ int paxos_param_set(struct paxos_net *pn, u32 key, u64 value,
 		if (key != PAXOS_PARAM_SNAPSHOT_EVERY)
 			default_snapshot_every(pn, &cfg);
 		err = px_config_check(&cfg, why);
+		if (!err && cfg.window > px_config_alpha(&cfg)) {
+			*why = "alpha must be at least the window";
+			err = -EINVAL;
+		}
 	}
 	if (!err)
 		pn->params[key] = value;

@@ -42,7 +42,7 @@ MODULE_PARM_DESC(log_bytes,
 unsigned int paxos_alpha;
 module_param_named(alpha, paxos_alpha, uint, 0644);
 MODULE_PARM_DESC(alpha,
-		 "Instances between the decision of a membership change and its effect, for instances brought up afterwards; must be the same on every node and at least the window (default 0: 1024, the largest window)");
+		 "Instances between the decision of a membership change and its effect, for instances brought up afterwards without PAXOS_PARAM_ALPHA; must be the same on every node and at least the window (default 0: 1024, the largest window)");
 
 int paxos_snapshot_every = -1;
 module_param_named(snapshot_every, paxos_snapshot_every, int, 0644);

@@ -123,6 +123,7 @@ static const struct nla_policy paxos_params_policy[__PAXOS_PARAM_MAX] = {
 	[PAXOS_PARAM_ACCEPTOR_SLOTS] = { .type = NLA_U64 },
 	[PAXOS_PARAM_LEARNER_SLOTS] = { .type = NLA_U64 },
 	[PAXOS_PARAM_SNAPSHOT_EVERY] = { .type = NLA_U64 },
+	[PAXOS_PARAM_ALPHA] = { .type = NLA_U64 },
 };
 
 #define PAXOS_READ_ONLY(what) \

@@ -54,9 +54,13 @@ members_are()
 	done
 }
 
-# small alpha: a change takes effect 64 instances after its decision
-px_setup alpha=64
+# small alpha (the instance parameter; the module's stays at 1024): a
+# change takes effect 64 instances after its decision
+px_setup
 cluster_up 4
+for i in 1 2 3 4; do
+	px "$i" param set alpha 64 || fail "node $i: alpha"
+done
 for i in 1 2 3; do
 	px_up "$i" 3
 done
@@ -85,6 +89,11 @@ ctl 4 up eth0 --id 4 --cluster "$PX_CLUSTER_ID" --members 1,2,3 \
 	fail "node 4: up outside the configuration"
 PX_NODES_UP=4
 assert_eq 0xe "$(px_stat 4 members)" "node 4's configuration at up"
+for i in 1 2 3 4; do
+	ctl "$i" status --json | python3 -c \
+		'import json, sys; a = json.load(sys.stdin)["params"]["alpha"]; assert a == 64, a' ||
+		fail "node $i: alpha is not 64"
+done
 leader=$(px_wait_leader 60 1 2 3)
 log "leader is node $leader; node 4 is up as a learner"
 

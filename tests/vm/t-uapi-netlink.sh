@@ -157,6 +157,7 @@ cases = {
     "param-unknown": (CMD_SET_PARAMS, nest(A_PARAMS, u64(42, 16))),
     "param-too-big": (CMD_SET_PARAMS, nest(A_PARAMS, u64(1, 1 << 40))),
     "param-bad": (CMD_SET_PARAMS, nest(A_PARAMS, u64(1, 5000))),
+    "param-alpha-small": (CMD_SET_PARAMS, nest(A_PARAMS, u64(10, 8))),
     "set-params-empty": (CMD_SET_PARAMS, b""),
     "status": (CMD_GET_STATUS, b""),
     "set-window": (CMD_SET_PARAMS, nest(A_PARAMS, u64(1, 64))),
@@ -219,6 +220,8 @@ expect key-short EINVAL "." 12
 expect param-unknown EINVAL "Unknown attribute type" 42
 expect set-params-empty EINVAL "missing PAXOS_A_PARAMS"
 expect param-bad EINVAL "window must be in 1..PX_MAX_WINDOW" 1
+# PAXOS_PARAM_ALPHA (10) below the default window (32)
+expect param-alpha-small EINVAL "alpha must be at least the window" 10
 expect node-id-zero EINVAL "node id must be 1..31" 2
 expect ethertype-low EINVAL "ethertype must be at least 0x0600" 13
 expect param-too-big EINVAL "parameter values are at most 2\\^32-1" 1

@@ -157,7 +157,8 @@ assert j["delivered_index"] >= 1 and j["committed_index"] >= j["delivered_index"
 assert set(j["params"]) == {"window", "batch_bytes", "batch_delay_us",
                             "heartbeat_us", "election_us", "retransmit_us",
                             "acceptor_slots", "learner_slots",
-                            "snapshot_every"}
+                            "snapshot_every", "alpha"}
+assert j["params"]["alpha"] == 1024, j["params"]
 assert "queue_full" in j["drops"]
 EOF
 	assert_match "^node $i on eth0 +\\(cluster 5, group 2, ethertype 0x88b5\\)" \

@@ -10,17 +10,7 @@
 
 #include "paxosctl.h"
 
-static const char *const param_names[__PAXOS_PARAM_MAX] = {
-	[PAXOS_PARAM_WINDOW] = "window",
-	[PAXOS_PARAM_BATCH_BYTES] = "batch_bytes",
-	[PAXOS_PARAM_BATCH_DELAY_US] = "batch_delay_us",
-	[PAXOS_PARAM_HEARTBEAT_US] = "heartbeat_us",
-	[PAXOS_PARAM_ELECTION_US] = "election_us",
-	[PAXOS_PARAM_RETRANSMIT_US] = "retransmit_us",
-	[PAXOS_PARAM_ACCEPTOR_SLOTS] = "acceptor_slots",
-	[PAXOS_PARAM_LEARNER_SLOTS] = "learner_slots",
-	[PAXOS_PARAM_SNAPSHOT_EVERY] = "snapshot_every",
-};
+static const char *const param_names[__PAXOS_PARAM_MAX] = PAXOS_PARAM_NAMES;
 
 static const char *const drop_names[__PAXOS_DROP_MAX] = PAXOS_DROP_NAMES;
 

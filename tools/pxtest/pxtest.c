@@ -421,17 +421,7 @@ static int status_one(const char *get, const char *prefix)
 
 /* ---------------------------------------------------------------- param */
 
-static const char *const param_names[__PAXOS_PARAM_MAX] = {
-	[PAXOS_PARAM_WINDOW] = "window",
-	[PAXOS_PARAM_BATCH_BYTES] = "batch_bytes",
-	[PAXOS_PARAM_BATCH_DELAY_US] = "batch_delay_us",
-	[PAXOS_PARAM_HEARTBEAT_US] = "heartbeat_us",
-	[PAXOS_PARAM_ELECTION_US] = "election_us",
-	[PAXOS_PARAM_RETRANSMIT_US] = "retransmit_us",
-	[PAXOS_PARAM_ACCEPTOR_SLOTS] = "acceptor_slots",
-	[PAXOS_PARAM_LEARNER_SLOTS] = "learner_slots",
-	[PAXOS_PARAM_SNAPSHOT_EVERY] = "snapshot_every",
-};
+static const char *const param_names[__PAXOS_PARAM_MAX] = PAXOS_PARAM_NAMES;
 
 static uint32_t param_key(const char *s)
 {

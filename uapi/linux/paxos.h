@@ -299,6 +299,9 @@ struct paxos_status {
  * point iff I % value == 0; its default is the module parameter
  * snapshot_every, whose own default (-1) is learner_slots / 4 and whose 0
  * disables snapshots (the reported value is then 0).
+ * PAXOS_PARAM_ALPHA: a membership change decided at instance i takes
+ * effect at i + alpha; the same on every node and >= the window; its
+ * default is the module parameter alpha (whose 0 means 1024).
  */
 enum paxos_param {
 	PAXOS_PARAM_WINDOW = 1,		/* instances in flight */
@@ -310,8 +313,23 @@ enum paxos_param {
 	PAXOS_PARAM_ACCEPTOR_SLOTS,	/* instances an acceptor retains */
 	PAXOS_PARAM_LEARNER_SLOTS,	/* instances a learner retains */
 	PAXOS_PARAM_SNAPSHOT_EVERY,	/* snapshot point interval */
+	PAXOS_PARAM_ALPHA,		/* membership change delay */
 	__PAXOS_PARAM_MAX
 };
+
+/* Names of the parameters, for an array initialiser (tools' key=value). */
+#define PAXOS_PARAM_NAMES {					\
+	[PAXOS_PARAM_WINDOW] = "window",			\
+	[PAXOS_PARAM_BATCH_BYTES] = "batch_bytes",		\
+	[PAXOS_PARAM_BATCH_DELAY_US] = "batch_delay_us",	\
+	[PAXOS_PARAM_HEARTBEAT_US] = "heartbeat_us",		\
+	[PAXOS_PARAM_ELECTION_US] = "election_us",		\
+	[PAXOS_PARAM_RETRANSMIT_US] = "retransmit_us",		\
+	[PAXOS_PARAM_ACCEPTOR_SLOTS] = "acceptor_slots",	\
+	[PAXOS_PARAM_LEARNER_SLOTS] = "learner_slots",		\
+	[PAXOS_PARAM_SNAPSHOT_EVERY] = "snapshot_every",	\
+	[PAXOS_PARAM_ALPHA] = "alpha",				\
+}
 
 struct paxos_param_kv {
 	__u32 key;		/* enum paxos_param */
