@@ -132,7 +132,7 @@ record()
 
 deadline=${KPAXOS_DEADLINE:-0}
 # The debug suite's default tests: cluster, failures, bad input, teardown.
-DEBUG_DEFAULT='t-(cluster3|rmmod|badinput|crash-restart|kvstore)@'
+DEBUG_DEFAULT='t-(cluster3|rmmod|badinput|crash-restart|kvstore|snapshot)@'
 export KPAXOS_DEADLINE=$deadline
 
 # budget LIMIT: print LIMIT, or less if the deadline comes first; fails if
