@@ -422,8 +422,14 @@ static void run_async(uint32_t flags, unsigned int hold, int n,
 	CHECK_EQ(counter(&r, 3), n);
 	kpaxos_get_stats(r.h, &st);
 	CHECK_EQ(st.completed, (uint64_t)n);
+	/*
+	 * Batched: several writes per io_uring_enter.  How many depends on
+	 * how often the delivery thread wakes up to promote what was
+	 * proposed (64 per chain at best; 4-15 seen on a loaded host), so
+	 * only a loose bound: no timing-dependent assertion.
+	 */
 	if (!(flags & KPAXOS_OPEN_NO_URING))
-		CHECK(st.submits < (uint64_t)n / 4);	/* batched */
+		CHECK(st.submits * 2 <= st.writes);
 	*renumbered = st.renumbered;
 	replica_close(&r);
 	replica_close(&other);
