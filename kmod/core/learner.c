@@ -1215,6 +1215,7 @@ static int snap_install(struct px_learner *l, u64 now)
 	struct px_dedup *old_dd = l->dd, *new_dd;
 	u16 *old_hash = l->dd_hash, *new_hash;
 	u16 used = l->dd_used, head = l->dd_head, tail = l->dd_tail;
+	bool bad, keep_old;
 	struct px_mlog ml;
 	u32 i, k;
 
@@ -1228,7 +1229,13 @@ static int snap_install(struct px_learner *l, u64 now)
 	}
 	l->dd = new_dd;
 	l->dd_hash = new_hash;
-	if (snap_decode(l, x->index, x->buf, x->meta_len, &ml)) {
+	bad = snap_decode(l, x->index, x->buf, x->meta_len, &ml) != 0;
+#if defined(PX_PLANT_BUG) && PX_PLANT_BUG == 3
+	keep_old = true;	/* planted bug: the meta's dedup table ignored */
+#else
+	keep_old = bad;
+#endif
+	if (keep_old) {
 		l->dd = old_dd;
 		l->dd_hash = old_hash;
 		l->dd_used = used;
@@ -1236,23 +1243,15 @@ static int snap_install(struct px_learner *l, u64 now)
 		l->dd_tail = tail;
 		px_free(new_dd);
 		px_free(new_hash);
+	} else {
+		px_free(old_dd);
+		px_free(old_hash);
+	}
+	if (bad) {
 		l->stats.snap_rejected++;
 		xfer_free(l);
 		return -EINVAL;
 	}
-#if defined(PX_PLANT_BUG) && PX_PLANT_BUG == 3
-	/* Planted bug: the dedup table of the meta is ignored. */
-	l->dd = old_dd;
-	l->dd_hash = old_hash;
-	l->dd_used = used;
-	l->dd_head = head;
-	l->dd_tail = tail;
-	px_free(new_dd);
-	px_free(new_hash);
-#else
-	px_free(old_dd);
-	px_free(old_hash);
-#endif
 	for (i = 0; i <= l->mask; i++)
 		lslot_reset(&l->slots[i], 0);
 	for (k = 0; k < PX_SNAP_PENDING; k++)

@@ -20,10 +20,9 @@
 # kpaxos-timeout: 600
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 
-PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
+need_paxosctl
 KVSTORE=$KPAXOS_SRC/examples/kvstore/kvstore
 PXTEST=$KPAXOS_SRC/tools/pxtest/pxtest
-[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2
 [ -x "$KVSTORE" ] || make -s -C "$KPAXOS_SRC/examples/kvstore" >&2
 [ -x "$PXTEST" ] || make -s -C "$KPAXOS_SRC/tools/pxtest" >&2
 N=3
