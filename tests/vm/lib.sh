@@ -19,6 +19,10 @@
 #   load_module [PARAMS]   insmod $KPAXOS_KO (once);  unload_module
 #   need_module            skip the test (exit 77) if $KPAXOS_KO is missing
 #   need_paxosctl          set $PAXOSCTL, building tools/paxosctl if needed
+#   need_kvstore           set $KVSTORE, building examples/kvstore if needed
+#   kv I ARGS...           the kvstore client of node I's local replica
+#   leader_of I            the leader node I reports (0: none; paxosctl)
+#   agree_leader           nodes 1..$N report the same leader
 #   fail MSG               print "FAIL: MSG" and exit 1
 #   skip MSG               print "SKIP: MSG" and exit 77
 #   log MSG                print a timestamped line
@@ -259,6 +263,38 @@ need_paxosctl()
 	PAXOSCTL=$KPAXOS_SRC/tools/paxosctl/paxosctl
 	[ -x "$PAXOSCTL" ] || make -s -C "$KPAXOS_SRC/tools/paxosctl" >&2 ||
 		fail "cannot build paxosctl"
+}
+
+need_kvstore()
+{
+	KVSTORE=$KPAXOS_SRC/examples/kvstore/kvstore
+	[ -x "$KVSTORE" ] || make -s -C "$KPAXOS_SRC/examples/kvstore" >&2 ||
+		fail "cannot build kvstore"
+}
+
+kv()
+{
+	local i=$1
+
+	shift
+	in_node "$i" "$KVSTORE" --server "$@"
+}
+
+leader_of()
+{
+	in_node "$1" "$PAXOSCTL" status --json 2>/dev/null |
+		sed -n 's/^  "leader_id": \([0-9]*\),$/\1/p' | grep . || echo 0
+}
+
+agree_leader()
+{
+	local i first
+
+	first=$(leader_of 1)
+	[ "$first" != 0 ] || return 1
+	for i in $(seq 2 "$N"); do
+		[ "$(leader_of "$i")" = "$first" ] || return 1
+	done
 }
 
 load_module()

@@ -17,8 +17,7 @@
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 
 need_paxosctl
-KVSTORE=$KPAXOS_SRC/examples/kvstore/kvstore
-[ -x "$KVSTORE" ] || make -s -C "$KPAXOS_SRC/examples/kvstore" >&2
+need_kvstore
 N=3
 COUNT=${KPAXOS_URING_COUNT:-3000}
 work=$(mktemp -d)
@@ -27,23 +26,6 @@ need_module
 load_module
 on_exit 'rmmod paxos 2>/dev/null'
 cluster_up $N
-
-leader_of()
-{
-	in_node "$1" "$PAXOSCTL" status --json 2>/dev/null |
-		sed -n 's/^  "leader_id": \([0-9]*\),$/\1/p' | grep . || echo 0
-}
-
-agree_leader()
-{
-	local i first
-
-	first=$(leader_of 1)
-	[ "$first" != 0 ] || return 1
-	for i in $(seq 2 $N); do
-		[ "$(leader_of "$i")" = "$first" ] || return 1
-	done
-}
 
 peers=
 for i in $(seq 1 $N); do

@@ -76,12 +76,8 @@ cat "$KPAXOS_OUT"/prop.* | grep '^client ' > "$KPAXOS_OUT/clients"
 px_wait_same 90 $(seq 1 $N) >/dev/null
 px_live_stop "$KPAXOS_OUT" $(seq 1 $N)
 total=$PX_LIVE_COUNT
-want=0
-while read -r _ client _ last; do
-	px_check_once "$KPAXOS_OUT/live.1" "$client" 1 "$last"
-	want=$((want + last))
-done < "$KPAXOS_OUT/clients"
-assert_eq "$want" "$total" "records in every log"
+px_check_clients "$KPAXOS_OUT/live.1" "$KPAXOS_OUT/clients"
+assert_eq "$PX_CLIENTS_TOTAL" "$total" "records in every log"
 log "rounds 1..$((ROUNDS - 1)): $total commands, exactly once, identical logs"
 
 # Round 10, on fresh instances (a fresh node can only catch up on what the

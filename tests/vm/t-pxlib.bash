@@ -22,6 +22,9 @@
 #   px_live_stop DIR NODES...   stop, assert identical; count in PX_LIVE_COUNT
 #   px_check_once FILE CLIENT FIRST LAST  every seq FIRST..LAST of CLIENT
 #                           appears exactly once in FILE
+#   px_check_clients FILE CLIENTS  px_check_once for every "client ID .. LAST"
+#                           line of CLIENTS (pxtest's report); the sum of
+#                           their LASTs in PX_CLIENTS_TOTAL
 #   px_dmesg_mark           remember the dmesg position; px_dmesg_since
 #                           prints what came after; px_dmesg_since_has RE
 
@@ -278,6 +281,17 @@ px_check_once()
 				if (s + 0 < a || s + 0 > b) { print s " unexpected"; e++ }
 			exit e > 0
 		}' "$file") || fail "client $client in $file: $(echo "$bad" | head -5 | tr '\n' ' ')"
+}
+
+px_check_clients()
+{
+	local file=$1 client last
+
+	PX_CLIENTS_TOTAL=0
+	while read -r _ client _ last; do
+		px_check_once "$file" "$client" 1 "$last"
+		PX_CLIENTS_TOTAL=$((PX_CLIENTS_TOTAL + last))
+	done < "$2"
 }
 
 px_dmesg_mark()

@@ -21,9 +21,8 @@
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 
 need_paxosctl
-KVSTORE=$KPAXOS_SRC/examples/kvstore/kvstore
+need_kvstore
 PXTEST=$KPAXOS_SRC/tools/pxtest/pxtest
-[ -x "$KVSTORE" ] || make -s -C "$KPAXOS_SRC/examples/kvstore" >&2
 [ -x "$PXTEST" ] || make -s -C "$KPAXOS_SRC/tools/pxtest" >&2
 N=3
 work=$(mktemp -d)
@@ -33,35 +32,10 @@ load_module
 on_exit 'rmmod paxos 2>/dev/null'
 cluster_up $N
 
-kv()
-{
-	local i=$1
-
-	shift
-	in_node "$i" "$KVSTORE" --server "$@"
-}
-
 # One field of node I's struct paxos_status.
 st()
 {
 	"$PXTEST" --netns "px$1" status --get "$2"
-}
-
-leader_of()
-{
-	st "$1" leader_id 2>/dev/null || echo 0
-}
-
-agree_leader()
-{
-	local i l first
-
-	first=$(leader_of 1)
-	[ "$first" != 0 ] || return 1
-	for i in $(seq 2 $N); do
-		l=$(leader_of "$i")
-		[ "$l" = "$first" ] || return 1
-	done
 }
 
 declare -A serve_pid=()

@@ -18,8 +18,7 @@
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 
 need_paxosctl
-KVSTORE=$KPAXOS_SRC/examples/kvstore/kvstore
-[ -x "$KVSTORE" ] || make -s -C "$KPAXOS_SRC/examples/kvstore" >&2
+need_kvstore
 N=3
 work=$(mktemp -d)
 
@@ -48,23 +47,6 @@ run()
 jfield()
 {
 	sed -n "s/^  \"$1\": \\(.*\\),\$/\\1/p"
-}
-
-leader_of()
-{
-	ctl "$1" status --json 2>/dev/null | jfield leader_id | grep . ||
-		echo 0
-}
-
-agree_leader()
-{
-	local i first
-
-	first=$(leader_of 1)
-	[ "$first" != 0 ] || return 1
-	for i in $(seq 2 $N); do
-		[ "$(leader_of "$i")" = "$first" ] || return 1
-	done
 }
 
 # ---- the family is registered
