@@ -17,12 +17,12 @@ MODULE_PARM_DESC(ethertype,
 unsigned int paxos_busy_poll_us;
 module_param_named(busy_poll, paxos_busy_poll_us, uint, 0644);
 MODULE_PARM_DESC(busy_poll,
-		 "Microseconds the receive thread polls its queue before sleeping (default 0: never busy-poll)");
+		 "Microseconds the node thread polls its queue before sleeping (default 0: never busy-poll)");
 
 unsigned int paxos_rx_queue_len = 4096;
 module_param_named(rx_queue_len, paxos_rx_queue_len, uint, 0644);
 MODULE_PARM_DESC(rx_queue_len,
-		 "Received frames waiting for the receive thread; beyond it frames are dropped and counted (default 4096)");
+		 "Received frames waiting for the node thread; beyond it frames are dropped and counted (default 4096)");
 
 unsigned int paxos_role_queue_len = 8192;
 module_param_named(role_queue_len, paxos_role_queue_len, uint, 0444);
@@ -32,7 +32,7 @@ MODULE_PARM_DESC(role_queue_len,
 unsigned int paxos_cmd_queue_bytes = 1 << 20;
 module_param_named(cmd_queue_bytes, paxos_cmd_queue_bytes, uint, 0444);
 MODULE_PARM_DESC(cmd_queue_bytes,
-		 "Bytes of written commands waiting for the proposer thread of a new instance; a full queue blocks writers (default 1 MiB)");
+		 "Bytes of written commands waiting for the node thread of a new instance; a full queue blocks writers (default 1 MiB)");
 
 unsigned int paxos_log_bytes = 64 << 20;
 module_param_named(log_bytes, paxos_log_bytes, uint, 0444);
