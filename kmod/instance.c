@@ -358,8 +358,6 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	for (r = 0; r < PX_NR_ROLES; r++) {
 		inst->thr[r].inst = inst;
 		inst->thr[r].id = r;
-		px_queue_init(&inst->thr[r].in, paxos_role_queue_len,
-			      (size_t)PAXOS_MAX_MSG * 4);
 	}
 	px_reasm_init(&inst->reasm);
 
@@ -422,11 +420,8 @@ err_free:
 static void instance_free_state(struct paxos_instance *inst)
 {
 	struct px_snapbuf *sb;
-	int r;
 
 	px_queue_close(&inst->cmdq);
-	for (r = 0; r < PX_NR_ROLES; r++)
-		px_queue_close(&inst->thr[r].in);
 	skb_queue_purge(&inst->rxq);
 	px_dlog_uninit(&inst->log);
 	spin_lock_bh(&inst->snapbuf_lock);

@@ -45,7 +45,6 @@
 extern unsigned int paxos_ethertype;
 extern unsigned int paxos_busy_poll_us;
 extern unsigned int paxos_rx_queue_len;
-extern unsigned int paxos_role_queue_len;
 extern unsigned int paxos_cmd_queue_bytes;
 extern unsigned int paxos_log_bytes;
 extern unsigned int paxos_alpha;
@@ -73,13 +72,6 @@ struct px_queue {
 struct px_qent {
 	struct list_head node;
 	size_t size;
-};
-
-/* A message for a role's inbox: a private copy of the decoded message. */
-struct px_qmsg {
-	struct px_qent e;
-	struct px_msg m;
-	u8 body[];
 };
 
 /* A client command for the proposer thread, from write(2). */
@@ -142,8 +134,8 @@ struct paxos_instance;
 /* A role of the node thread: its inbox and its flags. */
 struct px_role_thread {
 	struct paxos_instance *inst;
-	struct px_queue in;
 	enum px_role_id id;
+	bool stepped;		/* a message since its output was taken */
 	bool cmd_blocked;	/* proposer: core queue full, wait for a step */
 	bool retry_soon;	/* learner: publishing failed, try again */
 };

@@ -24,11 +24,6 @@ module_param_named(rx_queue_len, paxos_rx_queue_len, uint, 0644);
 MODULE_PARM_DESC(rx_queue_len,
 		 "Received frames waiting for the node thread; beyond it frames are dropped and counted (default 4096)");
 
-unsigned int paxos_role_queue_len = 8192;
-module_param_named(role_queue_len, paxos_role_queue_len, uint, 0444);
-MODULE_PARM_DESC(role_queue_len,
-		 "Messages waiting for each role of a new instance (default 8192)");
-
 unsigned int paxos_cmd_queue_bytes = 1 << 20;
 module_param_named(cmd_queue_bytes, paxos_cmd_queue_bytes, uint, 0444);
 MODULE_PARM_DESC(cmd_queue_bytes,

@@ -4,20 +4,21 @@
  *
  * One thread per instance, px<id>-node, runs everything in process context:
  * it parses and reassembles the frames the packet_type handler queued
- * (inst->rxq, woken through inst->node_wq), dispatches each message to the
- * input queues of the roles px_msg_roles() names, and drives the configured
- * role objects, which it alone owns.  Messages a role sends to its own node
- * go through the same queues and are handled in the same pass, without a
- * wakeup.
+ * (inst->rxq, woken through inst->node_wq) and drives the configured role
+ * objects, which it alone owns.  A message - received, or sent by a role to
+ * its own node - steps the roles px_msg_roles() names at once and without
+ * a copy (the core copies what it keeps); what a step produces waits in the
+ * role's px_ready until the role's next turn.
  *
- * A pass: drain the received frames; then, proposer, acceptor, learner in
- * this order (an ACCEPT the proposer sends reaches the local acceptor, and
- * its ACCEPTED the local learner, in the same pass): drain the role's queue
- * into px_*_step(), feed client commands (proposer), px_*_tick() when its
- * deadline passed, and carry out the role's px_ready in the order px.h
- * requires: persist, send (wire first, then local roles), wake readers.
- * Passes repeat while anything is queued; then the thread sleeps until the
- * earliest role deadline or new input (a frame, a command, a kick).
+ * A pass: step the roles with the received frames; then proposer,
+ * acceptor, learner in this order (an ACCEPT the proposer sends reaches the
+ * local acceptor, and its ACCEPTED the local learner, in the same pass):
+ * feed client commands (proposer), px_*_tick() when the role's deadline
+ * passed, and carry out the role's px_ready in the order px.h requires:
+ * persist, send (wire first, then local roles), wake readers.  Passes
+ * repeat while anything is queued or a role was stepped after its turn;
+ * then the thread sleeps until the earliest role deadline or new input (a
+ * frame, a command, a kick).
  * Nothing busy-polls unless the busy_poll parameter asks for it.
  *
  * Why one thread: under load every hop between threads is a wakeup, and a
@@ -26,9 +27,9 @@
  * mode) delays the node's proposer and learner as well - which is the
  * group commit point anyway.
  *
- * Queues are bounded: a full queue drops the message and counts
+ * The receive queue is bounded: a full queue drops the frame and counts
  * PAXOS_DROP_QUEUE_FULL (Paxos retransmits).  Stop order: the thread first,
- * then the queues are closed (later producers free their entry instead).
+ * then the command queue is closed (later writers free their entry).
  * The softirq handler only queues the skb and wakes the thread when the
  * queue was empty (otherwise a wakeup is already pending or the thread will
  * see the frame before it sleeps).
@@ -85,15 +86,6 @@ bool px_queue_has_room(struct px_queue *q, size_t size)
 	return room;
 }
 
-static void queue_splice(struct px_queue *q, struct list_head *to)
-{
-	spin_lock_bh(&q->lock);
-	list_splice_tail_init(&q->list, to);
-	WRITE_ONCE(q->len, 0);
-	q->bytes = 0;
-	spin_unlock_bh(&q->lock);
-}
-
 static struct px_qent *queue_peek(struct px_queue *q)
 {
 	struct px_qent *e;
@@ -137,47 +129,10 @@ void px_queue_close(struct px_queue *q)
 	free_list(&list);
 }
 
-/* --------------------------------------------------------- dispatching */
-
-/* Hand a copy of @m to role @r's thread; drops (and counts) when full. */
-static void post_msg(struct paxos_instance *inst, enum px_role_id r,
-		     const struct px_msg *m)
-{
-	struct px_role_thread *t = &inst->thr[r];
-	struct px_qmsg *qm;
-	int err;
-
-	qm = kvmalloc(struct_size(qm, body, m->len), GFP_KERNEL);
-	if (!qm) {
-		px_count_drop(inst, PAXOS_DROP_QUEUE_FULL);
-		return;
-	}
-	qm->e.size = struct_size(qm, body, m->len);
-	qm->m = *m;
-	memcpy(qm->body, m->body, m->len);
-	qm->m.body = qm->body;
-	err = px_queue_push(&t->in, &qm->e);
-	if (err) {
-		if (err == -ENOSPC)
-			px_count_drop(inst, PAXOS_DROP_QUEUE_FULL);
-		kvfree(qm);
-	}
-	/* Only the node thread posts, and it drains the queues before sleeping. */
-}
-
-static void dispatch(struct paxos_instance *inst, const struct px_msg *m)
-{
-	u32 roles = px_msg_roles(m->type) & inst->roles;
-
-	if (roles & PAXOS_ROLE_ACCEPTOR)
-		post_msg(inst, PX_ROLE_ACC, m);
-	if (roles & PAXOS_ROLE_PROPOSER)
-		post_msg(inst, PX_ROLE_PROP, m);
-	if (roles & PAXOS_ROLE_LEARNER)
-		post_msg(inst, PX_ROLE_LEARN, m);
-}
-
 /* ------------------------------------------------ node thread: receive */
+
+static void deliver(struct paxos_instance *inst, u64 now,
+		    const struct px_msg *m);
 
 void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 {
@@ -200,7 +155,7 @@ void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 }
 
 static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
-		     struct px_wire_cfg *wcfg)
+		     struct px_wire_cfg *wcfg, u64 now)
 {
 	struct px_frame f;
 	struct px_msg m;
@@ -226,7 +181,7 @@ static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
 		px_count_drop(inst, PAXOS_DROP_BAD_NODE);
 		return;
 	}
-	ret = px_reasm_add(&inst->reasm, px_now(), &f, &m);
+	ret = px_reasm_add(&inst->reasm, now, &f, &m);
 	if (ret < 0) {
 		px_count_drop(inst, -ret);
 		return;
@@ -234,14 +189,15 @@ static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
 	if (ret == 0)
 		return;
 	atomic64_inc(&inst->cnt.msgs_rx);
-	dispatch(inst, &m);
+	deliver(inst, now, &m);
 }
 
-/* Parse and dispatch every frame received so far. */
+/* Parse every frame received so far and step the roles with it. */
 static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 {
 	struct sk_buff_head batch;
 	struct sk_buff *skb;
+	u64 now;
 
 	if (skb_queue_empty_lockless(&inst->rxq))
 		return;
@@ -256,8 +212,9 @@ static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 	/* Frames come from the configurations seen and the known nodes. */
 	wcfg->members = inst->seen_members | inst->seen_latest;
 	wcfg->known = READ_ONCE(inst->wcfg.known);
+	now = px_now();
 	while ((skb = __skb_dequeue(&batch))) {
-		rx_frame(inst, skb, wcfg);
+		rx_frame(inst, skb, wcfg, now);
 		consume_skb(skb);
 	}
 }
@@ -296,8 +253,8 @@ static bool muted_while_rejoining(struct paxos_instance *inst,
 	       ob->type == PAXOS_MSG_HEARTBEAT;
 }
 
-static void send_msgs(struct paxos_instance *inst, const struct px_obuf *ob,
-		      bool rejoining)
+static void send_msgs(struct paxos_instance *inst, u64 now,
+		      const struct px_obuf *ob, bool rejoining)
 {
 	for (; ob; ob = ob->next) {
 		if (rejoining && muted_while_rejoining(inst, ob))
@@ -315,7 +272,7 @@ static void send_msgs(struct paxos_instance *inst, const struct px_obuf *ob,
 				.len = ob->len,
 			};
 
-			dispatch(inst, &m);
+			deliver(inst, now, &m);
 		}
 	}
 }
@@ -508,7 +465,7 @@ static struct px_ready *role_ready(struct px_role_thread *t)
 	}
 }
 
-static void carry_out(struct px_role_thread *t)
+static void carry_out(struct px_role_thread *t, u64 now)
 {
 	struct paxos_instance *inst = t->inst;
 	struct px_ready *from = role_ready(t);
@@ -517,6 +474,7 @@ static void carry_out(struct px_role_thread *t)
 
 	px_ready_init(&rd);
 	px_ready_take(from, &rd);
+	t->stepped = false;
 	/* 1. persist, 2. send, 3. wake readers */
 	if (t->id == PX_ROLE_ACC &&
 	    ((rd.persist && px_persist(inst, rd.persist)) ||
@@ -526,7 +484,7 @@ static void carry_out(struct px_role_thread *t)
 	}
 	/* Pairs with rejoin_join()'s release (all in one thread now). */
 	rejoining = t->id == PX_ROLE_PROP && smp_load_acquire(&inst->rejoining);
-	send_msgs(inst, rd.msgs, rejoining);
+	send_msgs(inst, now, rd.msgs, rejoining);
 	if (t->id == PX_ROLE_LEARN && rd.restored)
 		snapshot_installed(inst, rd.restored);
 	if (t->id == PX_ROLE_LEARN)
@@ -595,6 +553,7 @@ static void step_one(struct px_role_thread *t, u64 now,
 	struct paxos_instance *inst = t->inst;
 	int err;
 
+	t->stepped = true;
 	switch (t->id) {
 	case PX_ROLE_ACC:
 		/* A failed log: the acceptor is mute and frozen for good. */
@@ -616,6 +575,23 @@ static void step_one(struct px_role_thread *t, u64 now,
 	}
 	if (err == -EINVAL)
 		px_count_drop(inst, PAXOS_DROP_BAD_BODY);
+}
+
+/*
+ * Step the roles @m is for, now: @m (its body in a received skb or in the
+ * sender's px_ready) is only valid during the call.
+ */
+static void deliver(struct paxos_instance *inst, u64 now,
+		    const struct px_msg *m)
+{
+	u32 roles = px_msg_roles(m->type) & inst->roles;
+
+	if (roles & PAXOS_ROLE_ACCEPTOR)
+		step_one(&inst->thr[PX_ROLE_ACC], now, m);
+	if (roles & PAXOS_ROLE_PROPOSER)
+		step_one(&inst->thr[PX_ROLE_PROP], now, m);
+	if (roles & PAXOS_ROLE_LEARNER)
+		step_one(&inst->thr[PX_ROLE_LEARN], now, m);
 }
 
 static u64 role_deadline(struct px_role_thread *t)
@@ -819,24 +795,14 @@ static bool role_configured(struct paxos_instance *inst, enum px_role_id r)
 }
 
 /*
- * One pass of role @t: its queued messages, client commands, its timer,
- * then its output.  Returns the role's next deadline (U64_MAX: none).
+ * One pass of role @t: client commands, its timer, then its output (what
+ * its steps and tick produced).  Returns the role's next deadline (U64_MAX: none).
  */
 static u64 role_pass(struct px_role_thread *t)
 {
-	struct px_qent *e, *tmp;
 	u64 now = px_now(), deadline;
 	bool ticked = false;
-	LIST_HEAD(batch);
 
-	queue_splice(&t->in, &batch);
-	list_for_each_entry_safe(e, tmp, &batch, node) {
-		struct px_qmsg *qm = container_of(e, struct px_qmsg, e);
-
-		list_del(&e->node);
-		step_one(t, now, &qm->m);
-		kvfree(qm);
-	}
 	if (t->id == PX_ROLE_PROP) {
 		if (inst_rejoined(t->inst))
 			px_proposer_restore(t->inst->prop,
@@ -853,7 +819,7 @@ static u64 role_pass(struct px_role_thread *t)
 		ticked = true;
 		t->cmd_blocked = false;
 	}
-	carry_out(t);
+	carry_out(t, now);
 	publish_snapshot(t);
 
 	deadline = role_deadline(t);
@@ -871,7 +837,7 @@ static bool node_has_work(struct paxos_instance *inst)
 	if (!skb_queue_empty_lockless(&inst->rxq))
 		return true;
 	for (r = 0; r < PX_NR_ROLES; r++)
-		if (READ_ONCE(inst->thr[r].in.len))
+		if (inst->thr[r].stepped)
 			return true;
 	if (inst->prop && READ_ONCE(inst->mreq))
 		return true;
@@ -955,8 +921,6 @@ int px_threads_start(struct paxos_instance *inst)
 
 void px_threads_stop(struct paxos_instance *inst)
 {
-	int r;
-
 	if (inst->node_task) {
 		kthread_stop(inst->node_task);
 		inst->node_task = NULL;
@@ -964,6 +928,4 @@ void px_threads_stop(struct paxos_instance *inst)
 	membership_cancel(inst);
 	snapshot_cancel(inst);
 	px_queue_close(&inst->cmdq);
-	for (r = 0; r < PX_NR_ROLES; r++)
-		px_queue_close(&inst->thr[r].in);
 }
