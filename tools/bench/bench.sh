@@ -367,6 +367,12 @@ sweeps() {
 		sweep batch || break
 		at kernel,pxd-udp 64 256 --param batch_bytes=$b --tag sweep=batch
 	done
+	# batching alone: one instance in flight
+	for b in 28 4096 65536; do
+		sweep batch || break
+		at kernel,pxd-udp 64 256 --param window=1 \
+			--param batch_bytes=$b --tag sweep=batch1
+	done
 	for w in 1 8 64; do
 		sweep window || break
 		at kernel,pxd-udp 64 256 --param window=$w --tag sweep=window
