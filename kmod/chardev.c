@@ -98,41 +98,34 @@ static struct paxos_instance *file_instance(struct paxos_file *pf)
 
 /* ---------------------------------------------------------------- write */
 
-static ssize_t paxos_write(struct file *file, const char __user *buf,
-			   size_t count, loff_t *ppos)
+/*
+ * Queue the record at @buf (@left bytes to the end of the write).  Returns
+ * its size or an error; -ENOSPC (the queue is full) only if !@wait.
+ */
+static ssize_t write_record(struct file *file, struct paxos_instance *inst,
+			    const char __user *buf, size_t left, bool wait)
 {
-	struct paxos_file *pf = file->private_data;
 	struct paxos_propose_hdr hdr;
-	struct paxos_instance *inst;
 	struct px_ucmd *c;
 	size_t size;
 	int err;
 
-	if (count < sizeof(hdr))
+	if (left < sizeof(hdr))
 		return -EINVAL;
 	if (copy_from_user(&hdr, buf, sizeof(hdr)))
 		return -EFAULT;
-	if (hdr.len > PAXOS_MAX_CMD ||
-	    count > sizeof(hdr) + (size_t)PAXOS_MAX_CMD)
+	if (hdr.len > PAXOS_MAX_CMD)
 		return -EMSGSIZE;
-	if (hdr.flags || hdr.len != count - sizeof(hdr) || !hdr.seq)
+	if (hdr.flags || hdr.len > left - sizeof(hdr) || !hdr.seq)
 		return -EINVAL;
 	/* Membership changes come from the administrator, through netlink. */
 	if (hdr.client_id == PAXOS_CLIENT_MEMBERSHIP)
 		return -EPERM;
 
-	inst = file_instance(pf);
-	if (!inst)
-		return -ENOTCONN;
-	err = -EOPNOTSUPP;
-	if (!inst->prop)
-		goto out_put;
-
 	size = struct_size(c, data, hdr.len);
-	err = -ENOMEM;
 	c = kvmalloc(size, GFP_KERNEL);
 	if (!c)
-		goto out_put;
+		return -ENOMEM;
 	c->e.size = size;
 	c->client_id = hdr.client_id;
 	c->seq = hdr.seq;
@@ -143,7 +136,7 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 
 	for (;;) {
 		err = px_queue_push(&inst->cmdq, &c->e);
-		if (err != -ENOSPC)
+		if (err != -ENOSPC || !wait)
 			break;
 		err = -EAGAIN;
 		if (file->f_flags & O_NONBLOCK)
@@ -157,15 +150,42 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 	if (err)
 		goto out_free;
 	atomic64_inc(&inst->cnt.proposals);
-	px_proposer_kick(inst);
-	paxos_instance_put(inst);
-	return count;
+	return sizeof(hdr) + hdr.len;
 
 out_free:
 	kvfree(c);
-out_put:
-	paxos_instance_put(inst);
 	return err;
+}
+
+/*
+ * One or more records back to back.  The first one is queued or fails the
+ * write (blocking for room unless O_NONBLOCK); after it, the write ends
+ * early, with the bytes of the records queued so far, at a record that is
+ * bad or finds the queue full - the next write starting there reports why.
+ */
+static ssize_t paxos_write(struct file *file, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct paxos_file *pf = file->private_data;
+	struct paxos_instance *inst;
+	ssize_t n = 0, done = 0;
+
+	inst = file_instance(pf);
+	if (!inst)
+		return -ENOTCONN;
+	if (!inst->prop)
+		n = -EOPNOTSUPP;
+	while (n >= 0) {
+		n = write_record(file, inst, buf + done, count - done, !done);
+		if (n > 0)
+			done += n;
+		if (done == count)
+			break;
+	}
+	if (done)
+		px_proposer_kick(inst);
+	paxos_instance_put(inst);
+	return done ?: n;
 }
 
 /* ----------------------------------------------------------------- read */

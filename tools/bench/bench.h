@@ -26,13 +26,21 @@ struct bconn {
 	u8 *rbuf;
 	size_t rlen, roff, rcap;
 	u8 *wbuf;
-	size_t wcap;
+	size_t wlen, wcap;
 };
 
 /* @target: a character device (/dev/paxos) or a unix socket path. */
 int bconn_open(struct bconn *c, const char *target);
 void bconn_close(struct bconn *c);
-/* One record, one write(2), as /dev/paxos wants; 0 or -errno. */
+/*
+ * Add one record to the write buffer (writing it first when full); the
+ * records go out together, in as few write(2)s as the target takes, at
+ * bconn_flush().  0 or -errno.
+ */
+int bconn_queue(struct bconn *c, u64 client_id, u64 seq, const void *data,
+		u32 len);
+int bconn_flush(struct bconn *c);
+/* One record, written at once: bconn_queue() + bconn_flush(). */
 int bconn_propose(struct bconn *c, u64 client_id, u64 seq,
 		  const void *data, u32 len);
 /*

@@ -20,7 +20,7 @@
 
 enum {
 	RBUF = 1 << 20,
-	WBUF = sizeof(struct paxos_propose_hdr) + PAXOS_MAX_CMD,
+	WBUF = 4 * (sizeof(struct paxos_propose_hdr) + PAXOS_MAX_CMD),
 };
 
 u64 bench_now_ns(void)
@@ -81,33 +81,56 @@ void bconn_close(struct bconn *c)
 	c->rbuf = c->wbuf = NULL;
 }
 
-int bconn_propose(struct bconn *c, u64 client_id, u64 seq,
-		  const void *data, u32 len)
+/*
+ * /dev/paxos takes several records per write(2) and may stop early at a
+ * record boundary (queue full); a socket may stop anywhere.  Both fds are
+ * blocking: a write that takes nothing blocks.
+ */
+int bconn_flush(struct bconn *c)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < c->wlen) {
+		w = write(c->fd, c->wbuf + off, c->wlen - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			c->wlen = 0;
+			return -errno;
+		}
+		off += w;
+	}
+	c->wlen = 0;
+	return 0;
+}
+
+int bconn_queue(struct bconn *c, u64 client_id, u64 seq, const void *data,
+		u32 len)
 {
 	struct paxos_propose_hdr h = {
 		.client_id = client_id, .seq = seq, .len = len,
 	};
-	size_t n = sizeof(h) + len, off = 0;
-	ssize_t w;
+	size_t n = sizeof(h) + len;
+	int err;
 
 	if (len > PAXOS_MAX_CMD)
 		return -EMSGSIZE;
-	memcpy(c->wbuf, &h, sizeof(h));
-	memcpy(c->wbuf + sizeof(h), data, len);
-	while (off < n) {
-		w = write(c->fd, c->wbuf + off, n - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (off && errno == EAGAIN && c->is_sock)
-				continue;	/* finish a partial record */
-			return -errno;
-		}
-		if (!c->is_sock && (size_t)w != n)
-			return -EIO;
-		off += w;
+	if (c->wlen + n > c->wcap) {
+		err = bconn_flush(c);
+		if (err)
+			return err;
 	}
+	memcpy(c->wbuf + c->wlen, &h, sizeof(h));
+	memcpy(c->wbuf + c->wlen + sizeof(h), data, len);
+	c->wlen += n;
 	return 0;
+}
+
+int bconn_propose(struct bconn *c, u64 client_id, u64 seq,
+		  const void *data, u32 len)
+{
+	return bconn_queue(c, client_id, seq, data, len) ?: bconn_flush(c);
 }
 
 int bconn_status(struct bconn *c, const char *target,

@@ -11,8 +11,10 @@
  * flight: when a client's command is delivered, it proposes the next.
  *
  * loop  (default) one thread multiplexes every client over one descriptor:
- *       one write(2) per command record (what /dev/paxos accepts), read(2)
- *       of delivery records, poll(2) in between.  Runs on both targets.
+ *       read(2) of delivery records, then one write(2) of the command
+ *       records of every client whose command was delivered (/dev/paxos
+ *       takes several records per write), poll(2) in between.  Runs on
+ *       both targets.
  * lib   libkpaxos, one thread per client calling kpaxos_propose()
  *       (module only; built when userlib/ is).
  * uring libkpaxos kpaxos_propose_async() over io_uring, one thread keeping
@@ -226,10 +228,14 @@ static int run_loop(struct result *r)
 		cl[i].seq = 1;
 		fill_cmd(buf, cfg.size, cl[i].id, 1);
 		cl[i].first_ns = cl[i].sent_ns = bench_now_ns();
-		if (bconn_propose(&c, cl[i].id, 1, buf, cfg.size)) {
+		if (bconn_queue(&c, cl[i].id, 1, buf, cfg.size)) {
 			perror("load: write");
 			return 1;
 		}
+	}
+	if (bconn_flush(&c)) {
+		perror("load: write");
+		return 1;
 	}
 	status_conn = &c;
 	pfd.fd = c.fd;
@@ -267,8 +273,8 @@ static int run_loop(struct result *r)
 			cl[idx].seq++;
 			fill_cmd(buf, cfg.size, cl[idx].id, cl[idx].seq);
 			cl[idx].first_ns = cl[idx].sent_ns = now;
-			if (bconn_propose(&c, cl[idx].id, cl[idx].seq, buf,
-					  cfg.size)) {
+			if (bconn_queue(&c, cl[idx].id, cl[idx].seq, buf,
+					cfg.size)) {
 				perror("load: write");
 				return 1;
 			}
@@ -281,11 +287,15 @@ static int run_loop(struct result *r)
 			fill_cmd(buf, cfg.size, cl[i].id, cl[i].seq);
 			cl[i].sent_ns = now;
 			r->retries++;
-			if (bconn_propose(&c, cl[i].id, cl[i].seq, buf,
-					  cfg.size)) {
+			if (bconn_queue(&c, cl[i].id, cl[i].seq, buf,
+					cfg.size)) {
 				perror("load: write");
 				return 1;
 			}
+		}
+		if (bconn_flush(&c)) {
+			perror("load: write");
+			return 1;
 		}
 	}
 	status_conn = NULL;

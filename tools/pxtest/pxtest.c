@@ -929,6 +929,43 @@ static void check(const char *what, int ret, int want)
 	failures++;
 }
 
+static void check_count(const char *what, ssize_t ret, ssize_t want)
+{
+	if (ret == want) {
+		printf("ok   %-44s %zd\n", what, want);
+		return;
+	}
+	printf("FAIL %-44s want %zd got %zd (%s)\n", what, want, ret,
+	       ret < 0 ? errno_name(errno) : "-");
+	failures++;
+}
+
+/* Several records in one write(2); a bad one ends the write early. */
+static void check_multi(int fd)
+{
+	struct paxos_propose_hdr *h;
+	uint8_t buf[3 * (sizeof(*h) + 16)];
+	size_t rec = sizeof(*h) + 16;
+	int i;
+
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < 3; i++) {
+		h = (struct paxos_propose_hdr *)(buf + i * rec);
+		h->client_id = 7;
+		h->seq = i + 1;
+		h->len = 16;
+	}
+	check_count("write of three records", write(fd, buf, 3 * rec),
+		    3 * rec);
+	check_count("write of a record and a truncated one",
+		    write(fd, buf, 2 * rec - 1), rec);
+	h = (struct paxos_propose_hdr *)(buf + rec);
+	h->seq = 0;
+	check_count("write of a record and a bad one", write(fd, buf, 3 * rec),
+		    rec);
+	check("write starting at the bad one", write(fd, h, 2 * rec), EINVAL);
+}
+
 static int cmd_ioctl_bad(int argc, char **argv)
 {
 	struct {
@@ -1044,6 +1081,7 @@ static int cmd_ioctl_bad(int argc, char **argv)
 	      write(fd, w, sizeof(w->h) + PAXOS_MAX_CMD + 1), EMSGSIZE);
 	w->h.len = 10;
 	check("write from a bad pointer", write(fd, bad, 40), EFAULT);
+	check_multi(fd);
 
 	/* read(2) */
 	check("read into a buffer below one record header",

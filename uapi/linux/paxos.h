@@ -200,11 +200,17 @@ enum paxos_drop_reason {
 /* ------------------------------------------------------------------------
  * /dev/paxos records
  *
- * write(2): one struct paxos_propose_hdr followed by len bytes of command.
- * The write is all-or-nothing: it returns the full size or an error.
- * EINVAL: bad header/len mismatch; EMSGSIZE: len > PAXOS_MAX_CMD;
- * EAGAIN: the proposal queue is full (O_NONBLOCK) ; ENOTCONN: no instance in
- * this network namespace; EPERM: client_id PAXOS_CLIENT_MEMBERSHIP (reserved).
+ * write(2): one or more records back to back, each a struct
+ * paxos_propose_hdr followed by len bytes of command (no padding).  Each
+ * record is queued whole or not at all.  The first record is queued (a
+ * blocking write waits for room) or the write fails with its error; a later
+ * record that is bad or finds the queue full ends the write early: it
+ * returns the bytes of the records queued, and a write starting at that
+ * record reports the error.  One record per write is always whole.
+ * EINVAL: bad header, or len beyond the bytes written; EMSGSIZE: len >
+ * PAXOS_MAX_CMD; EAGAIN: the proposal queue is full (O_NONBLOCK); ENOTCONN:
+ * no instance in this network namespace; EPERM: client_id
+ * PAXOS_CLIENT_MEMBERSHIP (reserved).
  *
  * read(2): whole records only, one or more struct paxos_delivery_hdr each
  * followed by len bytes of command and padding to 8 bytes.  A buffer too
