@@ -127,7 +127,10 @@ static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 	struct sk_buff *skb;
 	int len, err;
 
-	skb = alloc_skb(hlen + wcfg->mtu + tlen, GFP_KERNEL);
+	/* No fragment is longer than the whole message in one frame. */
+	len = min_t(u32, wcfg->mtu, PAXOS_FRAME_HDR_LEN + m->len +
+		    (wcfg->key ? PAXOS_AUTH_TAG_LEN : 0));
+	skb = alloc_skb(hlen + len + tlen, GFP_KERNEL);
 	if (!skb)
 		return -ENOMEM;
 	skb_reserve(skb, hlen);
