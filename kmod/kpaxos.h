@@ -171,11 +171,19 @@ struct px_snapbuf {
 struct px_snapbuf *px_snapbuf_alloc(u64 index, u32 len);
 void px_snapbuf_put(struct px_snapbuf *sb);
 
+/*
+ * A request a caller hands to the node thread and waits for (thread.c),
+ * embedded in what the request carries.
+ */
+struct px_nreq {
+	struct completion done;
+	int err;
+};
+
 /* A PAXOS_IOC_SNAPSHOT_PUT handed to the node thread (thread.c). */
 struct px_sreq {
+	struct px_nreq nr;
 	struct px_snapbuf *sb;
-	int err;
-	struct completion done;
 };
 
 struct paxos_net;
@@ -224,7 +232,7 @@ struct paxos_instance {
 	 * through @mreq, under @mreq_lock.
 	 */
 	struct mutex mreq_lock;
-	struct px_mreq *mreq;
+	struct px_nreq *mreq;		/* in a struct px_mreq */
 	u64 mreq_seq;			/* node thread: last seq proposed */
 
 	/*
@@ -235,7 +243,7 @@ struct paxos_instance {
 	 */
 	struct mutex sreq_lock;
 	struct mutex put_lock;		/* one PUT at a time */
-	struct px_sreq *sreq;
+	struct px_nreq *sreq;		/* in a struct px_sreq */
 	spinlock_t snapbuf_lock;
 	struct px_snapbuf *snapbuf;	/* current snapshot, or NULL */
 
@@ -270,9 +278,8 @@ struct paxos_instance {
 
 /* A membership change handed to the node thread (thread.c). */
 struct px_mreq {
+	struct px_nreq nr;
 	u32 old, new;
-	int err;
-	struct completion done;
 };
 
 /* Optional settings of an instance beyond struct paxos_config. */

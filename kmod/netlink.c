@@ -182,6 +182,24 @@ static struct paxos_net *paxos_nl_net(struct genl_info *info)
 	return pn;
 }
 
+/*
+ * Under pn->lock: the instance (a reference) if it is up, or NULL with the
+ * reason in the extended ack (the command fails with -ENOTCONN).
+ */
+static struct paxos_instance *
+paxos_nl_live_instance(struct paxos_net *pn, struct netlink_ext_ack *extack)
+{
+	struct paxos_instance *inst;
+
+	lockdep_assert_held(&pn->lock);
+	inst = paxos_instance_get(pn);
+	if (inst && !READ_ONCE(inst->dead))
+		return inst;
+	paxos_instance_put(inst);
+	NL_SET_ERR_MSG(extack, "no instance in this network namespace");
+	return NULL;
+}
+
 /* --------------------------------------------------------------- events */
 
 static struct sk_buff *paxos_event_new(struct paxos_instance *inst,
@@ -591,12 +609,10 @@ static int paxos_nl_set_peers(struct sk_buff *skb, struct genl_info *info)
 	if (!pn)
 		goto out_free;
 	mutex_lock(&pn->lock);
-	inst = paxos_instance_get(pn);
+	inst = paxos_nl_live_instance(pn, extack);
 	err = -ENOTCONN;
-	if (!inst || READ_ONCE(inst->dead)) {
-		NL_SET_ERR_MSG(extack, "no instance in this network namespace");
+	if (!inst)
 		goto out_unlock;
-	}
 	/*
 	 * Members (in effect or pending) and this node stay known: a
 	 * member leaves through PAXOS_CMD_MEMBERSHIP, not here.
@@ -692,12 +708,10 @@ static int paxos_nl_membership(struct sk_buff *skb, struct genl_info *info)
 	if (!pn)
 		return -ENODEV;
 	mutex_lock(&pn->lock);
-	inst = paxos_instance_get(pn);
+	inst = paxos_nl_live_instance(pn, extack);
 	err = -ENOTCONN;
-	if (!inst || READ_ONCE(inst->dead)) {
-		NL_SET_ERR_MSG(extack, "no instance in this network namespace");
+	if (!inst)
 		goto out_unlock;
-	}
 	err = -EOPNOTSUPP;
 	if (!(inst->roles & PAXOS_ROLE_PROPOSER)) {
 		NL_SET_ERR_MSG(extack,

@@ -322,26 +322,75 @@ static void snapbuf_set(struct paxos_instance *inst, struct px_snapbuf *sb)
 	px_snapbuf_put(old);
 }
 
+/*
+ * Node requests: a caller hands @req to the node thread through @slot under
+ * @lock, kicks the thread and waits; the thread, or px_threads_stop() for
+ * one it will never take, ends it under @lock with nreq_end().  One in a
+ * slot at a time: -EBUSY for another.
+ */
+static int nreq_submit(struct paxos_instance *inst, struct px_nreq **slot,
+		       struct mutex *lock, struct px_nreq *req)
+{
+	int err;
+
+	init_completion(&req->done);
+	mutex_lock(lock);
+	err = READ_ONCE(inst->dead) ? -ENOTCONN : *slot ? -EBUSY : 0;
+	if (!err)
+		WRITE_ONCE(*slot, req);
+	mutex_unlock(lock);
+	if (err)
+		return err;
+	px_proposer_kick(inst);
+	if (wait_for_completion_timeout(&req->done, 5 * HZ))
+		return req->err;
+	/* The thread completes under the lock: after it, req is ours. */
+	mutex_lock(lock);
+	if (*slot == req) {
+		WRITE_ONCE(*slot, NULL);
+		req->err = -ETIMEDOUT;
+	}
+	mutex_unlock(lock);
+	return req->err;
+}
+
+/* Under the slot's lock: @req, in @slot, is done with @err. */
+static void nreq_end(struct px_nreq **slot, struct px_nreq *req, int err)
+{
+	req->err = err;
+	WRITE_ONCE(*slot, NULL);
+	complete(&req->done);	/* last: the caller may return at once */
+}
+
+/* Fail a request the stopped thread will never take. */
+static void nreq_cancel(struct px_nreq **slot, struct mutex *lock)
+{
+	mutex_lock(lock);
+	if (*slot)
+		nreq_end(slot, *slot, -ENOTCONN);
+	mutex_unlock(lock);
+}
+
 /* Learner pass: a PAXOS_IOC_SNAPSHOT_PUT waiting for the node thread. */
 static void feed_snapshot(struct paxos_instance *inst)
 {
 	struct px_sreq *req;
 	struct px_snapbuf *sb;
+	int err;
 
 	if (!READ_ONCE(inst->sreq))
 		return;
 	mutex_lock(&inst->sreq_lock);
-	req = inst->sreq;
-	if (req) {
+	if (inst->sreq) {
+		req = container_of(inst->sreq, struct px_sreq, nr);
 		sb = req->sb;
-		req->err = px_learner_snapshot_put(inst->learn, sb->index,
-						   sb->data, sb->len);
-		if (!req->err) {
+		err = px_learner_snapshot_put(inst->learn, sb->index,
+					      sb->data, sb->len);
+		if (!err) {
 			refcount_inc(&sb->ref);
 			snapbuf_set(inst, sb);
 		}
-		WRITE_ONCE(inst->sreq, NULL);
-		complete(&req->done);
+		nreq_end(&inst->sreq, &req->nr, err);
 	}
 	mutex_unlock(&inst->sreq_lock);
 }
@@ -353,44 +402,12 @@ int px_snapshot_request(struct paxos_instance *inst, struct px_snapbuf *sb)
 
 	if (!inst->learn)
 		return -EOPNOTSUPP;
-	init_completion(&req.done);
+	/* One put at a time: the slot is always free for it. */
 	if (mutex_lock_interruptible(&inst->put_lock))
 		return -EINTR;
-	mutex_lock(&inst->sreq_lock);
-	err = READ_ONCE(inst->dead) ? -ENOTCONN : 0;
-	if (!err)
-		WRITE_ONCE(inst->sreq, &req);
-	mutex_unlock(&inst->sreq_lock);
-	if (err)
-		goto out;
-	px_proposer_kick(inst);
-	if (wait_for_completion_timeout(&req.done, 5 * HZ)) {
-		err = req.err;
-		goto out;
-	}
-	/* The thread completes under the lock: after it, req is ours. */
-	mutex_lock(&inst->sreq_lock);
-	if (inst->sreq == &req) {
-		WRITE_ONCE(inst->sreq, NULL);
-		req.err = -ETIMEDOUT;
-	}
-	mutex_unlock(&inst->sreq_lock);
-	err = req.err;
-out:
+	err = nreq_submit(inst, &inst->sreq, &inst->sreq_lock, &req.nr);
 	mutex_unlock(&inst->put_lock);
 	return err;
-}
-
-/* Fail a put the stopped thread will never take. */
-static void snapshot_cancel(struct paxos_instance *inst)
-{
-	mutex_lock(&inst->sreq_lock);
-	if (inst->sreq) {
-		inst->sreq->err = -ENOTCONN;
-		complete(&inst->sreq->done);
-		WRITE_ONCE(inst->sreq, NULL);
-	}
-	mutex_unlock(&inst->sreq_lock);
 }
 
 /*
@@ -627,22 +644,22 @@ static void feed_membership(struct paxos_instance *inst, u64 now)
 {
 	struct px_mreq *req;
 	u64 seq;
+	int err;
 
 	if (!READ_ONCE(inst->mreq))
 		return;
 	mutex_lock(&inst->mreq_lock);
-	req = inst->mreq;
-	if (req) {
+	if (inst->mreq) {
+		req = container_of(inst->mreq, struct px_mreq, nr);
 		seq = max_t(u64, inst->mreq_seq + 1, ktime_get_real_ns());
-		req->err = px_proposer_propose_membership(inst->prop, now, seq,
-							  req->old, req->new);
-		if (!req->err) {
+		err = px_proposer_propose_membership(inst->prop, now, seq,
+						     req->old, req->new);
+		if (!err) {
 			inst->mreq_seq = seq;
 			pr_info("node %u: membership change 0x%x -> 0x%x proposed\n",
 				inst->self, req->old, req->new);
 		}
-		WRITE_ONCE(inst->mreq, NULL);
-		complete(&req->done);
+		nreq_end(&inst->mreq, &req->nr, err);
 	}
 	mutex_unlock(&inst->mreq_lock);
 }
@@ -650,39 +667,8 @@ static void feed_membership(struct paxos_instance *inst, u64 now)
 int px_membership_request(struct paxos_instance *inst, u32 old, u32 new)
 {
 	struct px_mreq req = { .old = old, .new = new };
-	int err;
 
-	init_completion(&req.done);
-	mutex_lock(&inst->mreq_lock);
-	err = READ_ONCE(inst->dead) ? -ENOTCONN : inst->mreq ? -EBUSY : 0;
-	if (!err)
-		WRITE_ONCE(inst->mreq, &req);
-	mutex_unlock(&inst->mreq_lock);
-	if (err)
-		return err;
-	px_proposer_kick(inst);
-	if (wait_for_completion_timeout(&req.done, 5 * HZ))
-		return req.err;
-	/* The thread completes under the lock: after it, req is ours. */
-	mutex_lock(&inst->mreq_lock);
-	if (inst->mreq == &req) {
-		WRITE_ONCE(inst->mreq, NULL);
-		req.err = -ETIMEDOUT;
-	}
-	mutex_unlock(&inst->mreq_lock);
-	return req.err;
-}
-
-/* Fail a request the stopped thread will never take. */
-static void membership_cancel(struct paxos_instance *inst)
-{
-	mutex_lock(&inst->mreq_lock);
-	if (inst->mreq) {
-		inst->mreq->err = -ENOTCONN;
-		complete(&inst->mreq->done);
-		WRITE_ONCE(inst->mreq, NULL);
-	}
-	mutex_unlock(&inst->mreq_lock);
+	return nreq_submit(inst, &inst->mreq, &inst->mreq_lock, &req.nr);
 }
 
 /* The configuration seen changed (a change decided, or taking effect). */
@@ -925,7 +911,7 @@ void px_threads_stop(struct paxos_instance *inst)
 		kthread_stop(inst->node_task);
 		inst->node_task = NULL;
 	}
-	membership_cancel(inst);
-	snapshot_cancel(inst);
+	nreq_cancel(&inst->mreq, &inst->mreq_lock);
+	nreq_cancel(&inst->sreq, &inst->sreq_lock);
 	px_queue_close(&inst->cmdq);
 }
