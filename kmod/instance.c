@@ -10,7 +10,7 @@
  *
  *   1. unpublish it and stop receiving (unregister the packet_type,
  *      synchronize_net, drop the device);
- *   2. mark it dead, stop the threads (rx first: it feeds the role queues);
+ *   2. mark it dead, stop the node thread;
  *   3. wake blocked readers and writers (they fail with ENOTCONN) and free
  *      the roles and the delivery log;
  *   4. drop the namespace's reference; open files drop theirs on close.
