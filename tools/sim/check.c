@@ -238,6 +238,7 @@ static void cfg_apply(struct sim_world *w, u64 inst, const u8 *data,
 	ck->members[ck->n] = new;
 	ck->n++;
 	sim_trace(w, TR_CONFIG, 0, 0, 0, 0, inst, inst + w->alpha, new);
+	sim_config_decided(w, old, new);
 }
 
 static struct sim_slot *slot_get(struct sim_world *w, u64 inst);

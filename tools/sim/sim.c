@@ -143,6 +143,11 @@ static void print_stats(const struct sim_world *w)
 	       " disk records, %" PRIu64 " rejected messages\n", s->crashes,
 	       s->crashes_vetoed, s->restarts, s->partitions, s->leader_changes,
 	       s->disk_records, s->rejects);
+	if (w->member_var)
+		printf("  membership: alpha %u, %u configurations, %" PRIu64
+		       " admin proposals%s, %" PRIu64 " leader failovers\n",
+		       w->alpha, w->ck.n, w->admin_seq,
+		       w->mstress ? " (stress)" : "", s->failovers);
 }
 
 static int run_one(const struct opts *o)

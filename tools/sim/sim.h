@@ -97,6 +97,7 @@ enum sim_ev_kind {
 	EV_HEAL,		/* end of the fault phase */
 	EV_LIVE_CHECK,		/* liveness phase: converged yet? */
 	EV_ADMIN,		/* membership variant: propose a change */
+	EV_FAILOVER,		/* membership stress: fail the leader */
 };
 
 struct sim_ev {
@@ -257,7 +258,7 @@ struct sim_stats {
 	u64 events, frames, frames_lost, frames_dup, frames_cut, msgs;
 	u64 reasm_drops, reasm_evicted, parse_drops, rejects, crashes, crashes_vetoed;
 	u64 restarts;
-	u64 partitions, proposals, acks, retries, leader_changes;
+	u64 partitions, proposals, acks, retries, leader_changes, failovers;
 	u64 instances, noops, cmds, dups, disk_records;
 	u64 snap_points, snap_puts, snap_enoent, snap_estale, snap_installs;
 	u64 snap_app_checked;
@@ -287,6 +288,9 @@ struct sim_world {
 	u32 members0;			/* initial configuration */
 	u32 alpha;
 	u64 admin_seq;
+	bool mstress;			/* changes meet leader failovers */
+	u64 split_end;			/* no other link change until then */
+	struct sim_rng mrng;		/* its choices */
 	/* snapshot variant: small learner rings, frequent points */
 	bool snap_var;
 	u32 snap_pad;			/* app snapshot padding, bytes */
@@ -330,6 +334,7 @@ int sim_world_run(struct sim_world *w);
 void sim_schedule(struct sim_world *w, u64 t, u8 kind, u8 node, u64 a, u64 b);
 void sim_node_drain(struct sim_world *w, struct sim_node *nd);
 u64 sim_node_now(const struct sim_world *w, const struct sim_node *nd);
+void sim_config_decided(struct sim_world *w, u32 old, u32 new);
 
 /* check.c */
 void sim_fail(struct sim_world *w, const char *fmt, ...)

@@ -608,9 +608,9 @@ static void fault_partition(struct sim_world *w)
 	sim_trace(w, TR_PART, 0, 0, 0, 0, links_mask(w), 0, 0);
 }
 
-static void fault_crash(struct sim_world *w)
+/* Crash node @x now or in its next sends; it restarts 10 ms - 1.5 s later. */
+static void crash_node(struct sim_world *w, int x)
 {
-	int x = 1 + sim_below(&w->rng, w->n);
 	struct sim_node *nd = &w->node[x];
 	struct sim_ev *ev;
 
@@ -634,6 +634,11 @@ static void fault_crash(struct sim_world *w)
 	heap_push(w, ev);
 }
 
+static void fault_crash(struct sim_world *w)
+{
+	crash_node(w, 1 + sim_below(&w->rng, w->n));
+}
+
 static void on_fault(struct sim_world *w)
 {
 	u64 r;
@@ -641,6 +646,8 @@ static void on_fault(struct sim_world *w)
 	if (w->now >= w->fault_end)
 		return;
 	r = sim_below(&w->rng, 100);
+	if (r >= 30 && w->now < w->split_end)
+		r = 90;		/* a failover's split holds: no link change */
 	if (r < 30)
 		fault_crash(w);
 	else if (r < 65)
@@ -819,6 +826,21 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 			w->node[i].cfg.snapshot_every = every;
 		}
 	}
+	/*
+	 * Membership stress, 3 in 4 membership runs that are not snapshot
+	 * runs (its own stream; see tools/sim/README.md for why not those): the
+	 * admin proposes every 10-100 ms, mostly swaps in a configuration of
+	 * three (the only changes after which a quorum of the new one can
+	 * miss every node of a quorum of the old one), clients do not pause,
+	 * and a change decided during the faults fails the leader soon after
+	 * (see sim_config_decided()), so that the next one's phase 1 spans
+	 * both configurations.
+	 */
+	sim_rng_seed(&w->mrng, seed ^ 0x4D454D42ull);	/* "MEMB" */
+	if (w->member_var && !w->snap_var && sim_below(&w->mrng, 4)) {
+		w->mstress = true;
+		w->think_max = 1000;	/* a full queue when a change lands */
+	}
 	w->ck.n = 1;
 	w->ck.from[0] = 1;
 	w->ck.members[0] = w->member_var ? w->members0 : w->members;
@@ -834,9 +856,12 @@ static void on_admin(struct sim_world *w)
 	u32 cur = sim_cfg_latest(w), out = w->members & ~cur, next = cur;
 	int nc = __builtin_popcount(cur), x = 1 + sim_below(&w->rng, w->n);
 	struct sim_node *nd = &w->node[x];
-	u32 pick;
+	u32 pick, op;
 
-	switch (sim_below(&w->rng, 3)) {
+	op = sim_below(&w->rng, 3);
+	if (w->mstress)		/* mostly swaps of three, back to three */
+		op = nc > 3 ? 1 : sim_below(&w->mrng, 8) ? 2 : 0;
+	switch (op) {
 	case 0:		/* add */
 		if (nc < 5 && out)
 			next = cur | 1u << (31 - __builtin_clz(out));
@@ -865,8 +890,99 @@ static void on_admin(struct sim_world *w)
 		sim_node_drain(w, nd);
 	}
 	if (w->now < w->fault_end)
-		sim_schedule(w, w->now + sim_range(&w->rng, 50000, 400000),
+		sim_schedule(w, w->now + (w->mstress ?
+					  sim_range(&w->mrng, 10000, 100000) :
+					  sim_range(&w->rng, 50000, 400000)),
 			     EV_ADMIN, 0, 0, 0);
+}
+
+/*
+ * Membership stress: the checker saw a change decided.  Soon after, while
+ * the old configuration still decides the instances below the change +
+ * alpha, fail the leader, so that the next one runs phase 1 over both.
+ */
+void sim_config_decided(struct sim_world *w, u32 old, u32 new)
+{
+	u64 wait;
+
+	if (!w->mstress || w->now >= w->fault_end)
+		return;
+	wait = sim_range(&w->mrng, 0, 2000);
+	sim_schedule(w, w->now + wait, EV_FAILOVER, 0, old, new);
+}
+
+/*
+ * The leader's last instances under the old configuration: only a quorum
+ * of it, the leader and (first) the nodes the change removes, hear the
+ * leader, and they are heard by nobody; then the leader crashes.  A new
+ * leader that does not ask a quorum of the old configuration misses what
+ * that quorum accepted.
+ */
+static void failover_split(struct sim_world *w, int x, u32 old, u32 new)
+{
+	u32 hear = 1u << x, cand = old & ~new & ~hear;
+	u64 crash;
+	int i, d;
+
+	while (__builtin_popcount(hear) < px_quorum(old) && (old & ~hear)) {
+		if (!cand)
+			cand = old & ~hear;
+		hear |= cand & -cand;
+		cand &= cand - 1;
+	}
+	for (i = 1; i <= w->n; i++)
+		for (d = 1; d <= w->n; d++)
+			if (d != i && hear >> i & 1 &&
+			    (i != x || !(hear >> d & 1)))
+				w->link[i][d] = false;
+	crash = sim_range(&w->mrng, 1000, 150000);
+	sim_schedule(w, w->now + crash, EV_FAILOVER, x, 0, 0);
+	/* the split holds until a new leader could have run phase 1 */
+	w->split_end = w->now + crash + 4 * w->node[1].cfg.election_us;
+}
+
+/*
+ * Fail the leader (ev->a: the configuration before the change, ev->b: the
+ * one after): 13 times in 16 split it off with a quorum of the old
+ * configuration and crash it, else crash it now, or cut it off, or make it
+ * heard by nobody.  With ev->node: crash that node (a split's end).
+ */
+static void on_failover(struct sim_world *w, const struct sim_ev *ev)
+{
+	int i, d, x = 0;
+
+	if (w->now >= w->fault_end)
+		return;
+	if (ev->node) {		/* the end of a split: crash its leader */
+		crash_node(w, ev->node);
+		return;
+	}
+	for (i = 1; i <= w->n; i++)
+		if (w->node[i].up && w->node[i].prop_ballot &&
+		    (!x || w->node[i].prop_ballot > w->node[x].prop_ballot))
+			x = i;
+	if (!x)
+		return;
+	links_all(w, true);
+	switch (sim_below(&w->mrng, 16)) {
+	case 0:
+		crash_node(w, x);
+		break;
+	case 1:		/* isolate the leader */
+		for (d = 1; d <= w->n; d++)
+			w->link[x][d] = w->link[d][x] = d == x;
+		break;
+	case 2:		/* the leader hears but is not heard */
+		for (d = 1; d <= w->n; d++)
+			if (d != x)
+				w->link[x][d] = false;
+		break;
+	default:
+		failover_split(w, x, ev->a, ev->b);
+		break;
+	}
+	w->st.failovers++;
+	sim_trace(w, TR_PART, 0, 0, 0, 0, links_mask(w), 0, 0);
 }
 
 void sim_world_uninit(struct sim_world *w)
@@ -944,6 +1060,9 @@ static void run_event(struct sim_world *w, struct sim_ev *ev)
 		break;
 	case EV_ADMIN:
 		on_admin(w);
+		break;
+	case EV_FAILOVER:
+		on_failover(w, ev);
 		break;
 	case EV_LIVE_CHECK:
 		if (sim_check_converged(w, false)) {
