@@ -175,7 +175,7 @@ enum paxos_drop_reason {
 	PAXOS_DROP_BAD_BODY,		/* body does not parse for its type */
 	PAXOS_DROP_BAD_AUTH,
 	PAXOS_DROP_REASM,		/* reassembly out of space / expired */
-	PAXOS_DROP_QUEUE_FULL,		/* role queue full */
+	PAXOS_DROP_QUEUE_FULL,		/* receive queue full */
 	__PAXOS_DROP_MAX
 };
 
