@@ -792,7 +792,8 @@ void sim_check_delivered(struct sim_world *w, struct sim_node *nd,
 
 /*
  * Who can still supply instance @inst: learners that retain it, acceptors
- * that hold an accepted value for it, and the acceptors' trim points.
+ * that hold an accepted value for it, current snapshots that cover it (node
+ * and index), and the acceptors' trim points.
  */
 static void where_is(struct sim_world *w, u64 inst, char *buf, size_t n)
 {
@@ -819,6 +820,18 @@ static void where_is(struct sim_world *w, u64 inst, char *buf, size_t n)
 		s = &nd->acc.slots[inst & (nd->acc.cfg.acceptor_slots - 1)];
 		if (s->instance == inst)
 			off += snprintf(buf + off, n - off, " n%d", i);
+	}
+	if (off < n)
+		off += snprintf(buf + off, n - off, " } snapshots {");
+	for (i = 1; i <= w->n && off < n; i++) {
+		struct px_learner_info li;
+
+		if (!w->node[i].up)
+			continue;
+		px_learner_info(w->node[i].lrn, &li);
+		if (li.snap_index >= inst)
+			off += snprintf(buf + off, n - off, " n%d@%" PRIu64, i,
+					li.snap_index);
 	}
 	if (off < n)
 		off += snprintf(buf + off, n - off, " } trims {");
@@ -869,7 +882,7 @@ static void final_sweep(struct sim_world *w)
 
 bool sim_check_converged(struct sim_world *w, bool report)
 {
-	char where[200];
+	char where[256];
 	int i, c;
 
 	for (i = 1; i <= w->n; i++) {

@@ -157,32 +157,37 @@ static void disk_free(struct sim_disk *d)
 }
 
 /*
- * The fault budget.  Learners are volatile and acceptors forget instances at
- * or below the trim the leader announces, so the log below the highest trim
- * lives only in learners' memory: losing its last copy loses it by design.
- * A crash is allowed unless @nd is the only live learner still holding some
- * instance at or below the highest trim.
+ * The fault budget.  Learners and snapshots are volatile and acceptors forget
+ * instances at or below the trim the leader announces, so the log below the
+ * highest trim lives only in live replicas: in a learner that retains the
+ * instance, or in the state of a learner that delivered it (its current
+ * snapshot, or the app's state, which it puts at the heal at the latest and
+ * which then serves the instances it no longer retains).  A learner that
+ * delivered up to D can therefore bring a fresh one up to D, so the
+ * instances at or below the highest trim survive as long as a live node
+ * delivered them.  A crash that would destroy the last such copy would lose
+ * them by design: it is allowed unless another live node delivered as far
+ * as @nd did, up to the highest trim.  (Members or not: learners ask any
+ * node they heard from.)
  */
 static bool crash_allowed(struct sim_world *w, const struct sim_node *nd)
 {
-	u64 i;
+	struct px_learner_info li;
+	u64 need;
 	int k;
 
-	for (i = 1; i <= w->max_trim; i++) {
-		bool mine, other = false, gone;
-		u32 len;
-
-		mine = px_learner_value(nd->lrn, i, &len, &gone);
-		if (!mine)
+	px_learner_info(nd->lrn, &li);
+	need = li.delivered < w->max_trim ? li.delivered : w->max_trim;
+	if (!need)
+		return true;
+	for (k = 1; k <= w->n; k++) {
+		if (k == nd->id || !w->node[k].up)
 			continue;
-		for (k = 1; k <= w->n && !other; k++)
-			if (k != nd->id && w->node[k].up &&
-			    px_learner_value(w->node[k].lrn, i, &len, &gone))
-				other = true;
-		if (!other)
-			return false;
+		px_learner_info(w->node[k].lrn, &li);
+		if (li.delivered >= need)
+			return true;
 	}
-	return true;
+	return false;
 }
 
 static void node_crash(struct sim_world *w, struct sim_node *nd, bool midsend)
