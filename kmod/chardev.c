@@ -98,22 +98,20 @@ static struct paxos_instance *file_instance(struct paxos_file *pf)
 
 /* ---------------------------------------------------------------- write */
 
+/* Bytes of records one write(2) takes at most (a record is always taken). */
+#define PX_WRITE_MAX	(256 * 1024)
+
 /*
- * Queue the record at @buf (@left bytes to the end of the write).  Returns
- * its size or an error; -ENOSPC (the queue is full) only if !@wait.
+ * The size of the well-formed record at @p (@left bytes to the end of the
+ * write), or an error.
  */
-static ssize_t write_record(struct file *file, struct paxos_instance *inst,
-			    const char __user *buf, size_t left, bool wait)
+static ssize_t check_record(const u8 *p, size_t left)
 {
 	struct paxos_propose_hdr hdr;
-	struct px_ucmd *c;
-	size_t size;
-	int err;
 
 	if (left < sizeof(hdr))
 		return -EINVAL;
-	if (copy_from_user(&hdr, buf, sizeof(hdr)))
-		return -EFAULT;
+	memcpy(&hdr, p, sizeof(hdr));
 	if (hdr.len > PAXOS_MAX_CMD)
 		return -EMSGSIZE;
 	if (hdr.flags || hdr.len > left - sizeof(hdr) || !hdr.seq)
@@ -121,22 +119,63 @@ static ssize_t write_record(struct file *file, struct paxos_instance *inst,
 	/* Membership changes come from the administrator, through netlink. */
 	if (hdr.client_id == PAXOS_CLIENT_MEMBERSHIP)
 		return -EPERM;
+	return sizeof(hdr) + hdr.len;
+}
 
-	size = struct_size(c, data, hdr.len);
+/*
+ * One or more records back to back, queued as one entry.  A bad first
+ * record fails the write; a later one ends it early, with the bytes of the
+ * records before it (the next write, starting there, reports why).  So
+ * does PX_WRITE_MAX.  A full queue blocks (EAGAIN with O_NONBLOCK).
+ */
+static ssize_t paxos_write(struct file *file, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct paxos_file *pf = file->private_data;
+	struct paxos_instance *inst;
+	size_t take, len = 0, size;
+	struct px_ucmd *c;
+	ssize_t n = 0;
+	u32 cmds = 0;
+	int err;
+
+	if (count < sizeof(struct paxos_propose_hdr))
+		return -EINVAL;
+	take = min_t(size_t, count, max_t(size_t, PX_WRITE_MAX,
+		     sizeof(struct paxos_propose_hdr) + PAXOS_MAX_CMD));
+	size = struct_size(c, data, take);
 	c = kvmalloc(size, GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
+	if (copy_from_user(c->data, buf, take)) {
+		kvfree(c);
+		return -EFAULT;
+	}
+	while (len < take) {
+		n = check_record(c->data + len, take - len);
+		if (n < 0)
+			break;
+		len += n;
+		cmds++;
+	}
+	if (!len) {
+		kvfree(c);
+		return n;
+	}
 	c->e.size = size;
-	c->client_id = hdr.client_id;
-	c->seq = hdr.seq;
-	c->len = hdr.len;
-	err = -EFAULT;
-	if (copy_from_user(c->data, buf + sizeof(hdr), hdr.len))
-		goto out_free;
+	c->len = len;
+	c->off = 0;
 
+	inst = file_instance(pf);
+	err = -ENOTCONN;
+	if (!inst)
+		goto out_free;
+	err = -EOPNOTSUPP;
+	if (!inst->prop)
+		goto out_put;
 	for (;;) {
 		err = px_queue_push(&inst->cmdq, &c->e);
-		if (err != -ENOSPC || !wait)
+		if (err != -ENOSPC)
 			break;
 		err = -EAGAIN;
 		if (file->f_flags & O_NONBLOCK)
@@ -148,44 +187,17 @@ static ssize_t write_record(struct file *file, struct paxos_instance *inst,
 			break;
 	}
 	if (err)
-		goto out_free;
-	atomic64_inc(&inst->cnt.proposals);
-	return sizeof(hdr) + hdr.len;
+		goto out_put;
+	atomic64_add(cmds, &inst->cnt.proposals);
+	px_proposer_kick(inst);
+	paxos_instance_put(inst);
+	return len;
 
+out_put:
+	paxos_instance_put(inst);
 out_free:
 	kvfree(c);
 	return err;
-}
-
-/*
- * One or more records back to back.  The first one is queued or fails the
- * write (blocking for room unless O_NONBLOCK); after it, the write ends
- * early, with the bytes of the records queued so far, at a record that is
- * bad or finds the queue full - the next write starting there reports why.
- */
-static ssize_t paxos_write(struct file *file, const char __user *buf,
-			   size_t count, loff_t *ppos)
-{
-	struct paxos_file *pf = file->private_data;
-	struct paxos_instance *inst;
-	ssize_t n = 0, done = 0;
-
-	inst = file_instance(pf);
-	if (!inst)
-		return -ENOTCONN;
-	if (!inst->prop)
-		n = -EOPNOTSUPP;
-	while (n >= 0) {
-		n = write_record(file, inst, buf + done, count - done, !done);
-		if (n > 0)
-			done += n;
-		if (done == count)
-			break;
-	}
-	if (done)
-		px_proposer_kick(inst);
-	paxos_instance_put(inst);
-	return done ?: n;
 }
 
 /* ----------------------------------------------------------------- read */

@@ -74,12 +74,15 @@ struct px_qent {
 	size_t size;
 };
 
-/* A client command for the proposer thread, from write(2). */
+/*
+ * The command records of one write(2), checked, for the node thread:
+ * @len bytes of struct paxos_propose_hdr + command, back to back (headers
+ * not aligned); the thread proposes them from @off on.
+ */
 struct px_ucmd {
 	struct px_qent e;
-	u64 client_id;
-	u64 seq;
 	u32 len;
+	u32 off;
 	u8 data[];
 };
 

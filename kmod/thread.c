@@ -698,16 +698,26 @@ static void feed_commands(struct px_role_thread *t, u64 now)
 
 	while (!t->cmd_blocked && (e = queue_peek(&inst->cmdq))) {
 		struct px_ucmd *c = container_of(e, struct px_ucmd, e);
+		struct paxos_propose_hdr h;
 		int err;
 
-		err = px_proposer_propose(inst->prop, now, c->client_id,
-					  c->seq, c->data, c->len);
-		if (err == -EAGAIN) {
+		/* chardev.c checked the records */
+		while (c->off < c->len) {
+			memcpy(&h, c->data + c->off, sizeof(h));
+			err = px_proposer_propose(inst->prop, now, h.client_id,
+						  h.seq, c->data + c->off +
+						  sizeof(h), h.len);
+			if (err == -EAGAIN)
+				break;
+			if (!err)
+				px_trace_propose(inst, h.client_id, h.seq,
+						 h.len);
+			c->off += sizeof(h) + h.len;
+		}
+		if (c->off < c->len) {
 			t->cmd_blocked = true;
 			break;
 		}
-		if (!err)
-			px_trace_propose(inst, c->client_id, c->seq, c->len);
 		queue_pop(&inst->cmdq, e);
 		kvfree(c);
 		fed = true;

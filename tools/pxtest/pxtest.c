@@ -940,6 +940,27 @@ static void check_count(const char *what, ssize_t ret, ssize_t want)
 	failures++;
 }
 
+/* A write takes at most 256 KiB of whole records (uapi). */
+static void check_big(int fd)
+{
+	size_t rec = sizeof(struct paxos_propose_hdr) + 64;
+	size_t n = 2 * 256 * 1024 / rec, i;
+	struct paxos_propose_hdr *h;
+	uint8_t *buf = calloc(n, rec);
+
+	if (!buf)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		h = (struct paxos_propose_hdr *)(buf + i * rec);
+		h->client_id = 8;
+		h->seq = i + 1;
+		h->len = 64;
+	}
+	check_count("write of 512 KiB of records takes 256 KiB",
+		    write(fd, buf, n * rec), 256 * 1024 / rec * rec);
+	free(buf);
+}
+
 /* Several records in one write(2); a bad one ends the write early. */
 static void check_multi(int fd)
 {
@@ -964,6 +985,7 @@ static void check_multi(int fd)
 	check_count("write of a record and a bad one", write(fd, buf, 3 * rec),
 		    rec);
 	check("write starting at the bad one", write(fd, h, 2 * rec), EINVAL);
+	check_big(fd);
 }
 
 static int cmd_ioctl_bad(int argc, char **argv)

@@ -202,11 +202,12 @@ enum paxos_drop_reason {
  *
  * write(2): one or more records back to back, each a struct
  * paxos_propose_hdr followed by len bytes of command (no padding).  Each
- * record is queued whole or not at all.  The first record is queued (a
- * blocking write waits for room) or the write fails with its error; a later
- * record that is bad or finds the queue full ends the write early: it
- * returns the bytes of the records queued, and a write starting at that
- * record reports the error.  One record per write is always whole.
+ * record is queued whole or not at all.  A bad first record fails the
+ * write; a later bad record ends it early: it returns the bytes of the
+ * records before it, and a write starting at that record reports the
+ * error.  A write takes at most 256 KiB of records (always at least one);
+ * it blocks while the proposal queue is full.  One record per write is
+ * always whole.
  * EINVAL: bad header, or len beyond the bytes written; EMSGSIZE: len >
  * PAXOS_MAX_CMD; EAGAIN: the proposal queue is full (O_NONBLOCK); ENOTCONN:
  * no instance in this network namespace; EPERM: client_id
