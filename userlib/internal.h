@@ -41,6 +41,8 @@
 #define KP_MARKER		"KPXSYNC1"
 #define KP_MARKER_LEN		8
 #define KP_SBUF_MIN		(64 * 1024)	/* first SNAPSHOT_GET buffer */
+#define KP_WBUF_SIZE		(128 * 1024)	/* one batched write */
+#define KP_BATCH_MAX		1024		/* records per batched write */
 
 struct kp_req {
 	struct kp_req *prev, *next;	/* pending list, in seq order */
@@ -87,6 +89,7 @@ struct kpaxos {
 	pthread_cond_t space;		/* n_async dropped below the limit */
 	pthread_cond_t idle;		/* pending list became empty */
 	int fd;				/* /dev/paxos */
+	int wfd;			/* same device, O_NONBLOCK; or -1 */
 	int evfd;			/* wakes the delivery thread; CQEs too */
 	int cfd;			/* completion eventfd, or -1 */
 	uint64_t cid;			/* client id of commands */
@@ -114,7 +117,9 @@ struct kpaxos {
 	bool have_ring;
 	struct io_uring ring;
 	unsigned int ring_inflight;
-	unsigned int ring_cap;
+	struct kp_req **batch;		/* records of the write in flight */
+	unsigned int batch_n;
+	uint8_t *wbuf;			/* their bytes, back to back */
 
 	struct kp_req *wq_head, **wq_tail;	/* to be written */
 	struct kp_req *aq_head, **aq_tail;	/* async, outside the window */

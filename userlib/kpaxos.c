@@ -34,23 +34,41 @@ static uint64_t random_id(void)
 static void setup_ring(struct kpaxos *h)
 {
 	unsigned int workers[2] = { 1, 1 };
+	char path[64];
 
 	if (h->opts.flags & KPAXOS_OPEN_NO_URING)
 		return;
+	h->wbuf = malloc(KP_WBUF_SIZE);
+	h->batch = calloc(KP_BATCH_MAX, sizeof(*h->batch));
+	if (!h->wbuf || !h->batch)
+		goto fail;
 	if (io_uring_queue_init(h->opts.ring_entries, &h->ring, 0) < 0)
-		return;		/* no io_uring: write(2) from the thread */
+		goto fail;	/* no io_uring: write(2) from the thread */
 	if (io_uring_register_eventfd(&h->ring, h->evfd) < 0) {
 		io_uring_queue_exit(&h->ring);
-		return;
+		goto fail;
 	}
 	/*
-	 * /dev/paxos writes are punted to io-wq workers.  One worker keeps
-	 * them in submission order (so in sequence order, which spares
-	 * renumbering) and spares threads; the write itself is short.
+	 * /dev/paxos has no nonblocking write for io_uring to try inline, so
+	 * every write goes to an io-wq worker.  One is enough: there is one
+	 * write in flight at a time (see kp_flush_writes()).
 	 */
 	io_uring_register_iowq_max_workers(&h->ring, workers);
 	h->have_ring = true;
-	h->ring_cap = h->opts.ring_entries;
+	/*
+	 * A second open file of the same device, nonblocking, for writing
+	 * batches inline; only a batch that finds the kernel's queue full
+	 * goes through the ring (and waits in its worker, not here).
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", h->fd);
+	h->wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	return;
+
+fail:
+	free(h->wbuf);
+	free(h->batch);
+	h->wbuf = NULL;
+	h->batch = NULL;
 }
 
 int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts)
@@ -78,6 +96,7 @@ int kpaxos_open(struct kpaxos **hp, const struct kpaxos_opts *opts)
 	if (!h->opts.window)
 		h->opts.window = DEFAULT_WINDOW;
 	h->fd = -1;
+	h->wfd = -1;
 	h->evfd = -1;
 	h->cfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -198,6 +217,8 @@ void kpaxos_close(struct kpaxos *h)
 	kp_run_callbacks(h, &q);
 
 	close(h->fd);
+	if (h->wfd >= 0)
+		close(h->wfd);
 	close(h->evfd);
 	if (h->cfd >= 0)
 		close(h->cfd);
@@ -208,6 +229,8 @@ void kpaxos_close(struct kpaxos *h)
 	free(h->rbuf);
 	free(h->resbuf);
 	free(h->sbuf);
+	free(h->wbuf);
+	free(h->batch);
 	free(h);
 }
 

@@ -235,9 +235,9 @@ enum kpaxos_async_flags {
 };
 
 /*
- * Propose @cmd without waiting.  The command is copied; writes to the
- * kernel go through io_uring, many in flight, submitted in batches by the
- * delivery thread.  @done(@arg, ...) is called exactly once, after the
+ * Propose @cmd without waiting.  The command is copied; the delivery
+ * thread writes what is queued to the kernel in batches, many records per
+ * write, through io_uring when the kernel's queue is full.  @done(@arg, ...) is called exactly once, after the
  * command is applied locally or with an error.  Returns 0 when queued.
  */
 int kpaxos_propose_async(struct kpaxos *h, const void *cmd, size_t len,
@@ -283,7 +283,7 @@ struct kpaxos_stats {
 	uint64_t renumbered;	/* overtaken proposals given a fresh seq */
 	uint64_t duplicates;	/* dup records seen and skipped */
 	uint64_t writes;	/* write records sent to the kernel */
-	uint64_t submits;	/* io_uring_submit() calls */
+	uint64_t submits;	/* batched writes: inline or io_uring_submit() */
 	uint64_t reads;		/* read(2) calls returning records */
 };
 

@@ -426,13 +426,19 @@ int kp_poll_timeout(struct kpaxos *h, uint64_t now)
 	return t > 250 ? 250 : (int)t;
 }
 
+/* A write that failed with @res is tried again later. */
+static bool write_again(long res)
+{
+	return res == -EAGAIN || res == -EINTR || res == -ENOBUFS ||
+	       res == -ENOMEM || res == -ECANCELED;
+}
+
 static void write_result(struct kpaxos *h, struct kp_req *r, long res,
 			 struct kp_cbq *q)
 {
 	if (res == (long)r->wlen) {
 		/* in the kernel's queue */
-	} else if (res == -EAGAIN || res == -EINTR || res == -ENOBUFS ||
-		   res == -ENOMEM || res == -ECANCELED) {
+	} else if (write_again(res)) {
 		/* not taken: write it again soon, same (client, seq) */
 		if (!r->done) {
 			r->deadline = kp_now_ms() + KP_EAGAIN_MS;
@@ -446,66 +452,181 @@ static void write_result(struct kpaxos *h, struct kp_req *r, long res,
 	req_put(r);
 }
 
+/* Take the head of the write queue off it. */
+static struct kp_req *wq_pop(struct kpaxos *h)
+{
+	struct kp_req *r = h->wq_head;
+
+	if (!r)
+		return NULL;
+	h->wq_head = r->wnext;
+	if (!h->wq_head)
+		h->wq_tail = &h->wq_head;
+	r->queued = false;
+	return r;
+}
+
 /*
- * Delivery thread: hand the write queue to the kernel - as io_uring SQEs
- * submitted with one io_uring_submit(), or with write(2) when there is no
- * ring.
- *
- * The kernel must see the writes in queue (so sequence) order: a command
- * that reaches it after a later one of the same client is dropped as a
- * repeat and has to be renumbered.  io_uring does not keep the order of
- * independent SQEs (these writes are punted to io-wq), so each batch is one
- * IOSQE_IO_LINK chain, and its head carries IOSQE_IO_DRAIN so that it
- * starts after the previous batches.  A failed link cancels the rest of its
- * chain; those come back with -ECANCELED and are written again.
+ * Put the records @b[0..n) of a batched write that the kernel did not take
+ * back at the head of the write queue, in their order, ahead of what was
+ * queued since.  The write of each has ended.
+ */
+static void wq_push_front(struct kpaxos *h, struct kp_req **b, unsigned int n)
+{
+	struct kp_req *head = NULL, **tail = &head;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct kp_req *r = b[i];
+
+		req_write_end(h, r);	/* may renumber: then it is queued */
+		if (r->done || r->queued) {
+			req_put(r);
+			continue;
+		}
+		r->queued = true;
+		*tail = r;
+		tail = &r->wnext;
+	}
+	if (!head)
+		return;
+	*tail = h->wq_head;
+	if (!h->wq_head)
+		h->wq_tail = tail;
+	h->wq_head = head;
+}
+
+/* Move the head of the write queue into h->batch and h->wbuf. */
+static size_t build_batch(struct kpaxos *h)
+{
+	unsigned int n = 0;
+	struct kp_req *r;
+	size_t off = 0;
+
+	while ((r = h->wq_head) && n < KP_BATCH_MAX) {
+		if (!r->done && off + r->wlen > KP_WBUF_SIZE)
+			break;
+		wq_pop(h);
+		if (r->done) {
+			req_put(r);
+			continue;
+		}
+		memcpy(h->wbuf + off, &r->hdr, r->wlen);
+		off += r->wlen;
+		r->writes++;
+		h->st.writes++;
+		h->batch[n++] = r;
+	}
+	h->batch_n = n;
+	return off;
+}
+
+/*
+ * The batched write ended with @res: the bytes of the records the kernel
+ * queued (a prefix), or the error of its first record.  Those not taken go
+ * back to the head of the write queue.
+ */
+static void batch_done(struct kpaxos *h, long res, struct kp_cbq *q)
+{
+	unsigned int i, n = h->batch_n;
+	struct kp_req *r;
+	size_t off = 0;
+
+	h->batch_n = 0;
+	if (res == 0 || (res > 0 && (size_t)res < h->batch[0]->wlen))
+		res = -EIO;	/* the first record is always whole */
+	if (res < 0 && write_again(res)) {
+		/* none taken: all written again soon, in sequence order */
+		for (i = 0; i < n; i++)
+			write_result(h, h->batch[i], res, q);
+		return;
+	}
+	if (res < 0) {
+		/* the first record failed; the others were not tried */
+		write_result(h, h->batch[0], res, q);
+		wq_push_front(h, h->batch + 1, n - 1);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		r = h->batch[i];
+		if (off + r->wlen > (size_t)res)
+			break;
+		off += r->wlen;
+		write_result(h, r, r->wlen, q);
+	}
+	/* ended early: the next write starts at the first one not taken */
+	wq_push_front(h, h->batch + i, n - i);
+}
+
+/*
+ * Ring mode: the write queue goes to the kernel as one write of many
+ * records back to back (see uapi/linux/paxos.h), so one system call carries
+ * every proposal queued since the last.  It is first written inline on the
+ * nonblocking file; a batch that finds the kernel's queue full goes to the
+ * ring as one IORING_OP_WRITE on the blocking file, whose io-wq worker
+ * waits for room.  (/dev/paxos has no nonblocking write for io_uring to try
+ * inline: an SQE per record costs a worker round trip per record.)  While
+ * that write is in flight, nothing else is written: the kernel sees the
+ * records in sequence order, and new proposals collect for the next batch.
+ */
+static void flush_batch(struct kpaxos *h, struct kp_cbq *q)
+{
+	struct io_uring_sqe *sqe;
+	unsigned int tries = 0;
+	ssize_t ret;
+	size_t len;
+
+	while (!h->batch_n && h->wq_head) {
+		len = build_batch(h);
+		if (!len)
+			return;
+		if (h->wfd >= 0 && tries++ < 4) {
+			/* h->batch and h->wbuf are the thread's own */
+			pthread_mutex_unlock(&h->lock);
+			ret = write(h->wfd, h->wbuf, len);
+			if (ret < 0)
+				ret = -errno;
+			pthread_mutex_lock(&h->lock);
+			h->st.submits++;
+			if (ret != -EAGAIN) {
+				batch_done(h, ret, q);
+				continue;
+			}
+		}
+		sqe = io_uring_get_sqe(&h->ring);
+		if (!sqe) {
+			/* cannot happen: nothing else is in the ring */
+			batch_done(h, -EAGAIN, q);
+			return;
+		}
+		io_uring_prep_write(sqe, h->fd, h->wbuf, len, (uint64_t)-1);
+		io_uring_sqe_set_data(sqe, h);
+		h->ring_inflight++;
+		io_uring_submit(&h->ring);
+		h->st.submits++;
+	}
+}
+
+/*
+ * Delivery thread: hand the write queue to the kernel - batched through
+ * the ring, or with write(2) per record when there is no ring.
  */
 void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q)
 {
-	struct io_uring_sqe *sqe, *last = NULL;
-	unsigned int n = 0;
 	struct kp_req *r;
 	ssize_t ret;
 
-	while ((r = h->wq_head)) {
-		if (!r->done && h->have_ring && h->ring_inflight >= h->ring_cap)
-			break;
-		h->wq_head = r->wnext;
-		if (!h->wq_head)
-			h->wq_tail = &h->wq_head;
-		r->queued = false;
+	if (h->have_ring) {
+		flush_batch(h, q);
+		return;
+	}
+	while ((r = wq_pop(h))) {
 		if (r->done) {
 			req_put(r);
 			continue;
 		}
 		r->writes++;
 		h->st.writes++;
-		if (h->have_ring) {
-			sqe = io_uring_get_sqe(&h->ring);
-			if (!sqe && last) {
-				/* SQ full: end the chain here and submit */
-				last->flags &= ~IOSQE_IO_LINK;
-				io_uring_submit(&h->ring);
-				h->st.submits++;
-				n = 0;
-				last = NULL;
-				sqe = io_uring_get_sqe(&h->ring);
-			}
-			if (!sqe) {
-				write_result(h, r, -EAGAIN, q);
-				continue;
-			}
-			io_uring_prep_write(sqe, h->fd, &r->hdr, r->wlen,
-					    (uint64_t)-1);
-			io_uring_sqe_set_data(sqe, r);
-			if (last)
-				last->flags |= IOSQE_IO_LINK;
-			else
-				sqe->flags |= IOSQE_IO_DRAIN;
-			last = sqe;
-			h->ring_inflight++;
-			n++;
-			continue;
-		}
 		pthread_mutex_unlock(&h->lock);
 		ret = write(h->fd, &r->hdr, r->wlen);
 		if (ret < 0)
@@ -513,30 +634,22 @@ void kp_flush_writes(struct kpaxos *h, struct kp_cbq *q)
 		pthread_mutex_lock(&h->lock);
 		write_result(h, r, ret, q);
 	}
-	if (n) {
-		io_uring_submit(&h->ring);
-		h->st.submits++;
-	}
 }
 
 /* Delivery thread: harvest write completions. */
 void kp_reap(struct kpaxos *h, struct kp_cbq *q)
 {
-	struct io_uring_cqe *cqes[64];
-	unsigned int i, n;
+	struct io_uring_cqe *cqe;
+	long res;
 
 	if (!h->have_ring)
 		return;
-	do {
-		n = io_uring_peek_batch_cqe(&h->ring, cqes, 64);
-		for (i = 0; i < n; i++) {
-			struct kp_req *r = io_uring_cqe_get_data(cqes[i]);
-
-			h->ring_inflight--;
-			write_result(h, r, cqes[i]->res, q);
-		}
-		io_uring_cq_advance(&h->ring, n);
-	} while (n == 64);
+	while (io_uring_peek_cqe(&h->ring, &cqe) == 0) {
+		res = cqe->res;
+		io_uring_cqe_seen(&h->ring, cqe);
+		h->ring_inflight--;
+		batch_done(h, res, q);
+	}
 }
 
 void kp_fail_all(struct kpaxos *h, int err, struct kp_cbq *q)

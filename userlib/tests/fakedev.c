@@ -56,7 +56,7 @@ struct fakedev {
 	uint64_t n_hist;
 	uint8_t *snap;			/* current snapshot, st.snap_index */
 	size_t snap_len;
-	uint8_t buf[PAXOS_MAX_CMD + 4096];
+	uint8_t buf[128 * 1024 + 4096];	/* a batched write */
 };
 
 /* Every fakedev, for fakedev_ioctl() (tests run one or two at a time). */
@@ -223,14 +223,8 @@ static void release_held(struct fakedev *f, bool all)
 	}
 }
 
-static void on_write(struct fakedev *f, const uint8_t *buf, ssize_t n)
+static void on_record(struct fakedev *f, const struct cmd *c)
 {
-	const struct cmd *c = (const struct cmd *)buf;
-
-	if (n < (ssize_t)sizeof(c->hdr) ||
-	    n != (ssize_t)(sizeof(c->hdr) + c->hdr.len))
-		abort();	/* the library wrote a bad record */
-	pthread_mutex_lock(&f->lock);
 	f->st.written++;
 	if (chance(f, f->o.drop_pct)) {
 		f->st.dropped++;
@@ -241,6 +235,27 @@ static void on_write(struct fakedev *f, const uint8_t *buf, ssize_t n)
 		decide(f, copy_cmd(c));
 		if (chance(f, f->o.dup_pct))
 			decide(f, copy_cmd(c));
+	}
+}
+
+/* One write(2): one or more records back to back, each whole. */
+static void on_write(struct fakedev *f, const uint8_t *buf, ssize_t n)
+{
+	const struct cmd *c;
+	size_t off = 0, need;
+
+	if (n < (ssize_t)sizeof(c->hdr))
+		abort();	/* the library wrote a bad record */
+	pthread_mutex_lock(&f->lock);
+	while (off < (size_t)n) {
+		c = (const struct cmd *)(buf + off);
+		if (n - off < sizeof(c->hdr))
+			abort();
+		need = sizeof(c->hdr) + c->hdr.len;
+		if (need > n - off)
+			abort();
+		on_record(f, c);
+		off += need;
 	}
 	release_held(f, false);
 	pthread_mutex_unlock(&f->lock);
