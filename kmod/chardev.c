@@ -98,8 +98,15 @@ static struct paxos_instance *file_instance(struct paxos_file *pf)
 
 /* ---------------------------------------------------------------- write */
 
-/* Bytes of records one write(2) takes at most (a record is always taken). */
+/* Bytes of records one write(2) takes at most: always a whole record. */
 #define PX_WRITE_MAX	(256 * 1024)
+static_assert(sizeof(struct paxos_propose_hdr) + PAXOS_MAX_CMD <= PX_WRITE_MAX);
+
+/* The queue entry of a write of @bytes of records (PX_WRITE_MAX at most). */
+static size_t ucmd_size(size_t bytes)
+{
+	return struct_size((struct px_ucmd *)NULL, data, bytes);
+}
 
 /*
  * The size of the well-formed record at @p (@left bytes to the end of the
@@ -141,9 +148,8 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 
 	if (count < sizeof(struct paxos_propose_hdr))
 		return -EINVAL;
-	take = min_t(size_t, count, max_t(size_t, PX_WRITE_MAX,
-		     sizeof(struct paxos_propose_hdr) + PAXOS_MAX_CMD));
-	size = struct_size(c, data, take);
+	take = min_t(size_t, count, PX_WRITE_MAX);
+	size = ucmd_size(take);
 	c = kvmalloc(size, GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
@@ -398,9 +404,9 @@ static __poll_t paxos_poll(struct file *file, poll_table *wait)
 		mask |= EPOLLERR | EPOLLHUP;
 	else if (px_dlog_readable(&inst->log, want))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	/* Writable: room for the largest write, so it does not block. */
 	if (inst->prop && !READ_ONCE(inst->dead) &&
-	    px_queue_has_room(&inst->cmdq, sizeof(struct px_ucmd) +
-			      PAXOS_MAX_CMD))
+	    px_queue_has_room(&inst->cmdq, ucmd_size(PX_WRITE_MAX)))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	paxos_instance_put(inst);
 	return mask;
