@@ -83,7 +83,7 @@ void bconn_close(struct bconn *c)
 
 /*
  * /dev/paxos takes several records per write(2) and may stop early at a
- * record boundary (queue full); a socket may stop anywhere.  Both fds are
+ * record boundary (256 KiB at most per write); a socket may stop anywhere.  Both fds are
  * blocking: a write that takes nothing blocks.
  */
 int bconn_flush(struct bconn *c)

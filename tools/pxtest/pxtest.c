@@ -940,22 +940,33 @@ static void check_count(const char *what, ssize_t ret, ssize_t want)
 	failures++;
 }
 
+/* @n records of client @id, seqs 1..n, of @len zero bytes (*@rec each). */
+static uint8_t *records(size_t n, uint64_t id, uint32_t len, size_t *rec)
+{
+	struct paxos_propose_hdr *h;
+	uint8_t *buf;
+	size_t i;
+
+	*rec = sizeof(*h) + len;
+	buf = calloc(n, *rec);
+	if (!buf)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		h = (struct paxos_propose_hdr *)(buf + i * *rec);
+		h->client_id = id;
+		h->seq = i + 1;
+		h->len = len;
+	}
+	return buf;
+}
+
 /* A write takes at most 256 KiB of whole records (uapi). */
 static void check_big(int fd)
 {
 	size_t rec = sizeof(struct paxos_propose_hdr) + 64;
-	size_t n = 2 * 256 * 1024 / rec, i;
-	struct paxos_propose_hdr *h;
-	uint8_t *buf = calloc(n, rec);
+	size_t n = 2 * 256 * 1024 / rec;
+	uint8_t *buf = records(n, 8, 64, &rec);
 
-	if (!buf)
-		die("out of memory");
-	for (i = 0; i < n; i++) {
-		h = (struct paxos_propose_hdr *)(buf + i * rec);
-		h->client_id = 8;
-		h->seq = i + 1;
-		h->len = 64;
-	}
 	check_count("write of 512 KiB of records takes 256 KiB",
 		    write(fd, buf, n * rec), 256 * 1024 / rec * rec);
 	free(buf);
@@ -965,17 +976,9 @@ static void check_big(int fd)
 static void check_multi(int fd)
 {
 	struct paxos_propose_hdr *h;
-	uint8_t buf[3 * (sizeof(*h) + 16)];
-	size_t rec = sizeof(*h) + 16;
-	int i;
+	size_t rec;
+	uint8_t *buf = records(3, 7, 16, &rec);
 
-	memset(buf, 0, sizeof(buf));
-	for (i = 0; i < 3; i++) {
-		h = (struct paxos_propose_hdr *)(buf + i * rec);
-		h->client_id = 7;
-		h->seq = i + 1;
-		h->len = 16;
-	}
 	check_count("write of three records", write(fd, buf, 3 * rec),
 		    3 * rec);
 	check_count("write of a record and a truncated one",
@@ -985,6 +988,7 @@ static void check_multi(int fd)
 	check_count("write of a record and a bad one", write(fd, buf, 3 * rec),
 		    rec);
 	check("write starting at the bad one", write(fd, h, 2 * rec), EINVAL);
+	free(buf);
 	check_big(fd);
 }
 

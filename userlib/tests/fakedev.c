@@ -56,7 +56,7 @@ struct fakedev {
 	uint64_t n_hist;
 	uint8_t *snap;			/* current snapshot, st.snap_index */
 	size_t snap_len;
-	uint8_t buf[128 * 1024 + 4096];	/* a batched write */
+	uint8_t buf[128 * 1024 + 4096];	/* a batched write: KP_WBUF_SIZE */
 };
 
 /* Every fakedev, for fakedev_ioctl() (tests run one or two at a time). */
