@@ -550,7 +550,8 @@ static void rejoin_observe(struct paxos_instance *inst,
 {
 	u64 decided;
 
-	if (m->type != PAXOS_MSG_HEARTBEAT || m->len != 16 || !m->body ||
+	if (m->type != PAXOS_MSG_HEARTBEAT ||
+	    m->len != PAXOS_HEARTBEAT_LEN || !m->body ||
 	    px_ballot_node(m->ballot) != m->src || m->src == inst->self)
 		return;
 	decided = px_get_be64(m->body);

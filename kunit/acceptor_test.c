@@ -142,7 +142,7 @@ static void acc_accept_rules(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, prepare(a, B(1, 1), 1), 0);
 	kpx_take(test, &a->out);
 
-	/* b == promised: accepted, persisted, ACCEPTED broadcast. */
+	/* b == promised: accepted, persisted, ACCEPTED to the leader. */
 	KUNIT_ASSERT_EQ(test, accept_cmd(test, a, B(1, 1), 1, "one"), 0);
 	rd = kpx_take(test, &a->out);
 	KUNIT_ASSERT_EQ(test, rd->n_persist, 1u);
@@ -154,7 +154,7 @@ static void acc_accept_rules(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rd->n_msgs, 1u);
 	o = kpx_find(rd, PAXOS_MSG_ACCEPTED, 0);
 	KUNIT_ASSERT_NOT_NULL(test, o);
-	KUNIT_EXPECT_EQ(test, o->dst, PAXOS_NODE_ALL);
+	KUNIT_EXPECT_EQ(test, o->dst, 1);
 	KUNIT_EXPECT_EQ(test, o->ballot, B(1, 1));
 	KUNIT_EXPECT_EQ(test, o->instance, 1ull);
 	KUNIT_EXPECT_EQ(test, o->len, 0u);
@@ -363,17 +363,18 @@ static void acc_rejects_malformed(struct kunit *test)
 	u8 *body = kpx_accept_body(test, 0, v, vlen, &blen);
 	u8 junk[8] = { 0 };
 
-	/* ACCEPT shorter than its decided field. */
-	m = kpx_msg(PAXOS_MSG_ACCEPT, 1, PAXOS_NODE_ALL, B(1, 1), 1, body, 7);
+	/* ACCEPT shorter than its decided field and commit run. */
+	m = kpx_msg(PAXOS_MSG_ACCEPT, 1, PAXOS_NODE_ALL, B(1, 1), 1, body,
+		    PAXOS_ACCEPT_HDR_LEN - 1);
 	KUNIT_EXPECT_EQ(test, px_acceptor_step(a, &m), -EINVAL);
 	/* ACCEPT whose value is not a well-formed batch. */
 	m.len = blen - 1;
 	KUNIT_EXPECT_EQ(test, px_acceptor_step(a, &m), -EINVAL);
 	/* A value carrying the learner-only DUP flag. */
-	px_put_be32(body + 8 + 4 + 20, PAXOS_CMD_F_DUP);
+	px_put_be32(body + PAXOS_ACCEPT_HDR_LEN + 4 + 20, PAXOS_CMD_F_DUP);
 	m.len = blen;
 	KUNIT_EXPECT_EQ(test, px_acceptor_step(a, &m), -EINVAL);
-	px_put_be32(body + 8 + 4 + 20, 0);
+	px_put_be32(body + PAXOS_ACCEPT_HDR_LEN + 4 + 20, 0);
 	/* A ballot that does not name its sender. */
 	m.src = 3;
 	KUNIT_EXPECT_EQ(test, px_acceptor_step(a, &m), -EINVAL);

@@ -652,8 +652,8 @@ static void eth_send_fragments(struct kunit *test)
 
 /*
  * Frames from a peer go up through the node thread to the acceptor, whose
- * ACCEPTED goes out on the wire and to the local learner; with the peer's
- * vote the instance is delivered into the log readers copy from.
+ * ACCEPTED goes out on the wire to the leader; the leader's heartbeat
+ * saying it chosen delivers it into the log readers copy from.
  */
 static void eth_receive_to_delivery(struct kunit *test)
 {
@@ -668,7 +668,7 @@ static void eth_receive_to_delivery(struct kunit *test)
 	struct px_msg m;
 	u32 vlen, blen, i;
 	char *big;
-	u8 *v, *body;
+	u8 *v, *body, *hb;
 	int err;
 
 	big = kunit_kzalloc(test, big_len + 1, GFP_KERNEL);
@@ -686,18 +686,22 @@ static void eth_receive_to_delivery(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, inject_msg(test, c, &m, true),
 				i == 1 ? 1u : 4u);
 
+		/* To the leader only. */
 		skb = next_tx(c, PAXOS_MSG_ACCEPTED);
 		KUNIT_ASSERT_NOT_NULL_MSG(test, skb, "no ACCEPTED for %u", i);
-		check_tx(test, c, skb, c->dev->broadcast, &f);
-		KUNIT_EXPECT_EQ(test, f.dst, PAXOS_NODE_ALL);
+		check_tx(test, c, skb, node_mac[2], &f);
+		KUNIT_EXPECT_EQ(test, f.dst, 2);
 		KUNIT_EXPECT_EQ(test, f.ballot, B(1, 2));
 		KUNIT_EXPECT_EQ(test, f.instance, (u64)i);
 		KUNIT_EXPECT_EQ(test, f.msg_len, 0u);
 		kfree_skb(skb);
 
-		/* Our own vote reached our learner; node 2's makes a quorum. */
-		m = kpx_msg(PAXOS_MSG_ACCEPTED, 2, PAXOS_NODE_ALL, B(1, 2), i,
-			    NULL, 0);
+		/* The leader's heartbeat: (i - 1, i] chosen in its ballot. */
+		hb = kpx_heartbeat_body(test, i, 0, &blen);
+		px_put_be64(hb + 16, i - 1);
+		px_put_be64(hb + 24, i);
+		m = kpx_msg(PAXOS_MSG_HEARTBEAT, 2, PAXOS_NODE_ALL, B(1, 2),
+			    i + 1, hb, blen);
 		inject_msg(test, c, &m, false);
 		KUNIT_ASSERT_TRUE_MSG(test,
 			WAIT_FOR(px_dlog_next(&c->inst->log) > i),
@@ -731,7 +735,7 @@ static void eth_receive_drops(struct kunit *test)
 	u64 before[__PAXOS_DROP_MAX], rx0;
 	u8 *good, *buf = kunit_kzalloc(test, MTU + 8, GFP_KERNEL);
 	unsigned int old_len;
-	u8 body[12] = { 0 };
+	u8 body[PAXOS_ACCEPT_HDR_LEN + 4] = { 0 };
 	struct px_msg m;
 	int len, i;
 
@@ -768,7 +772,8 @@ static void eth_receive_drops(struct kunit *test)
 	inject(test, c, c->dev->broadcast, node_mac[2], buf, len);
 #undef MUTATE
 	/* Wire-valid, but the roles refuse the value: BAD_BODY. */
-	px_put_be32(body + 8, 3);	/* a batch of 3 commands in 4 bytes */
+	/* a batch of 3 commands in 4 bytes */
+	px_put_be32(body + PAXOS_ACCEPT_HDR_LEN, 3);
 	m = kpx_msg(PAXOS_MSG_ACCEPT, 2, PAXOS_NODE_ALL, B(1, 2), 1, body,
 		    sizeof(body));
 	inject_msg(test, c, &m, false);

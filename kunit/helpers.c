@@ -215,23 +215,23 @@ u8 *kpx_noop(struct kunit *test, u32 *len)
 u8 *kpx_accept_body(struct kunit *test, u64 decided, const u8 *value,
 		    u32 vlen, u32 *len)
 {
-	u8 *buf = kunit_kzalloc(test, 8 + vlen, GFP_KERNEL);
+	u8 *buf = kunit_kzalloc(test, PAXOS_ACCEPT_HDR_LEN + vlen, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
-	px_put_be64(buf, decided);
-	memcpy(buf + 8, value, vlen);
-	*len = 8 + vlen;
+	px_put_be64(buf, decided);	/* no commit run: (0, 0] */
+	memcpy(buf + PAXOS_ACCEPT_HDR_LEN, value, vlen);
+	*len = PAXOS_ACCEPT_HDR_LEN + vlen;
 	return buf;
 }
 
 u8 *kpx_heartbeat_body(struct kunit *test, u64 decided, u64 trim, u32 *len)
 {
-	u8 *buf = kunit_kzalloc(test, 16, GFP_KERNEL);
+	u8 *buf = kunit_kzalloc(test, PAXOS_HEARTBEAT_LEN, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
 	px_put_be64(buf, decided);
-	px_put_be64(buf + 8, trim);
-	*len = 16;
+	px_put_be64(buf + 8, trim);	/* no commit run: (0, 0] */
+	*len = PAXOS_HEARTBEAT_LEN;
 	return buf;
 }
 

@@ -89,13 +89,14 @@ static struct px_proposer *new_leader(struct kunit *test,
 	return p;
 }
 
-/* The value of an ACCEPT (after its decided field). */
+/* The value of an ACCEPT (after its decided field and commit run). */
 static const u8 *accept_value(struct kunit *test, const struct px_obuf *o,
 			      u32 *len)
 {
-	KUNIT_ASSERT_GE(test, o->len, 8u + PAXOS_BATCH_HDR_LEN);
-	*len = o->len - 8;
-	return o->body + 8;
+	KUNIT_ASSERT_GE(test, o->len,
+			PAXOS_ACCEPT_HDR_LEN + PAXOS_BATCH_HDR_LEN);
+	*len = o->len - PAXOS_ACCEPT_HDR_LEN;
+	return o->body + PAXOS_ACCEPT_HDR_LEN;
 }
 
 /* The ACCEPT for instance @i in @rd (the last one if several), or NULL. */
@@ -580,7 +581,7 @@ static void prop_heartbeat_trim(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, o);
 	KUNIT_EXPECT_EQ(test, o->ballot, b);
 	KUNIT_EXPECT_EQ(test, o->instance, 11ull);
-	KUNIT_ASSERT_EQ(test, o->len, 16u);
+	KUNIT_ASSERT_EQ(test, o->len, PAXOS_HEARTBEAT_LEN);
 	KUNIT_EXPECT_EQ(test, px_get_be64(o->body), 10ull);
 	KUNIT_EXPECT_EQ(test, px_get_be64(o->body + 8), 4ull);
 

@@ -40,13 +40,16 @@ static u8 *pattern(struct kunit *test, u32 len, u8 salt)
 
 /*
  * The base frame of the malformed-frame cases: an ACCEPT from node 1 to
- * all, body = decided (8 bytes) + a no-op value (4 bytes).
+ * all, body = decided, an empty commit run (24 bytes) + a no-op value
+ * (4 bytes).
  */
+#define BASE_BODY	(PAXOS_ACCEPT_HDR_LEN + 4)
+
 static int base_frame(struct kunit *test, u8 *buf, const u8 *key)
 {
 	struct px_wire_cfg tx;
 	struct px_msg m;
-	u8 body[12] = { 0 };
+	u8 body[BASE_BODY] = { 0 };
 	int len;
 
 	px_put_be64(body, 3);
@@ -54,7 +57,7 @@ static int base_frame(struct kunit *test, u8 *buf, const u8 *key)
 	m = kpx_msg(PAXOS_MSG_ACCEPT, 1, PAXOS_NODE_ALL, 0x101, 5, body,
 		    sizeof(body));
 	len = px_wire_encode(&tx, &m, 77, 0, buf);
-	KUNIT_ASSERT_EQ(test, len, PAXOS_FRAME_HDR_LEN + 12 +
+	KUNIT_ASSERT_EQ(test, len, PAXOS_FRAME_HDR_LEN + BASE_BODY +
 			(key ? PAXOS_AUTH_TAG_LEN : 0));
 	return len;
 }
@@ -68,7 +71,7 @@ static void wire_encode_header_layout(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
 	len = base_frame(test, buf, NULL);
-	KUNIT_EXPECT_EQ(test, len, 56);
+	KUNIT_EXPECT_EQ(test, len, 72);
 	/* Field offsets of struct paxos_frame_hdr, all big-endian. */
 	KUNIT_EXPECT_EQ(test, px_get_be16(buf), PAXOS_WIRE_MAGIC);
 	KUNIT_EXPECT_EQ(test, buf[2], PAXOS_WIRE_VERSION);
@@ -80,14 +83,16 @@ static void wire_encode_header_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, px_get_be32(buf + 12), 77u);
 	KUNIT_EXPECT_EQ(test, px_get_be16(buf + 16), 0);
 	KUNIT_EXPECT_EQ(test, px_get_be16(buf + 18), 1);
-	KUNIT_EXPECT_EQ(test, px_get_be32(buf + 20), 12u);
-	KUNIT_EXPECT_EQ(test, px_get_be16(buf + 24), 12);
+	KUNIT_EXPECT_EQ(test, px_get_be32(buf + 20), 28u);
+	KUNIT_EXPECT_EQ(test, px_get_be16(buf + 24), 28);
 	KUNIT_EXPECT_EQ(test, buf[26], 0);
 	KUNIT_EXPECT_EQ(test, buf[27], 0);
 	KUNIT_EXPECT_EQ(test, px_get_be64(buf + 28), 0x101ull);
 	KUNIT_EXPECT_EQ(test, px_get_be64(buf + 36), 5ull);
 	KUNIT_EXPECT_EQ(test, px_get_be64(buf + 44), 3ull);
-	KUNIT_EXPECT_EQ(test, px_get_be32(buf + 52), 0u);
+	KUNIT_EXPECT_EQ(test, px_get_be64(buf + 52), 0ull);	/* commit run */
+	KUNIT_EXPECT_EQ(test, px_get_be64(buf + 60), 0ull);
+	KUNIT_EXPECT_EQ(test, px_get_be32(buf + 68), 0u);	/* no-op */
 	KUNIT_EXPECT_EQ(test, (int)sizeof(struct paxos_frame_hdr),
 			PAXOS_FRAME_HDR_LEN);
 }
@@ -223,7 +228,8 @@ static const struct malformed malformed_cases[] = {
 	{ "payload cut short", SET_LEN, 0, 55, PAXOS_DROP_TRUNCATED },
 	{ "bad magic", SET_BE16, 0, 0x5059, PAXOS_DROP_BAD_MAGIC },
 	{ "version 0", SET_U8, 2, 0, PAXOS_DROP_BAD_VERSION },
-	{ "version 2", SET_U8, 2, 2, PAXOS_DROP_BAD_VERSION },
+	{ "next version", SET_U8, 2, PAXOS_WIRE_VERSION + 1,
+	  PAXOS_DROP_BAD_VERSION },
 	{ "reserved byte set", SET_U8, 27, 1, PAXOS_DROP_BAD_VERSION },
 	{ "unknown flag", SET_U8, 26, 0x80, PAXOS_DROP_BAD_VERSION },
 	{ "other cluster", SET_BE32, 4, CLUSTER ^ 1,
@@ -248,14 +254,14 @@ static const struct malformed malformed_cases[] = {
 	  PAXOS_DROP_BAD_FRAG },
 	{ "fragments cannot add up to msg_len", SET_BE16, 18, 3,
 	  PAXOS_DROP_BAD_FRAG },
-	{ "trailing bytes", SET_LEN, 0, 57, PAXOS_DROP_BAD_FRAG },
+	{ "trailing bytes", SET_LEN, 0, 73, PAXOS_DROP_BAD_FRAG },
 	{ "msg_len above PAXOS_MAX_MSG", SET_BE32, 20, PAXOS_MAX_MSG + 1,
 	  PAXOS_DROP_OVERSIZED },
 	{ "frag_len above the MTU's room", SET_BE16, 24, 1500 - 43,
 	  PAXOS_DROP_OVERSIZED },
 	{ "frame longer than the MTU", SET_LEN, 0, 1501,
 	  PAXOS_DROP_OVERSIZED },
-	{ "HEARTBEAT body not 16 bytes", SET_U8, 3, PAXOS_MSG_HEARTBEAT,
+	{ "HEARTBEAT body not 32 bytes", SET_U8, 3, PAXOS_MSG_HEARTBEAT,
 	  PAXOS_DROP_BAD_BODY },
 	{ "PREPARE with a body", SET_U8, 3, PAXOS_MSG_PREPARE,
 	  PAXOS_DROP_BAD_BODY },
@@ -331,7 +337,7 @@ static void wire_auth(struct kunit *test)
 	wire_cfg(&rx_plain, 2, 1500, NULL);
 
 	KUNIT_EXPECT_EQ(test, px_wire_parse(&rx, buf, len, &f), 0);
-	KUNIT_EXPECT_EQ(test, f.frag_len, 12);
+	KUNIT_EXPECT_EQ(test, f.frag_len, BASE_BODY);
 	KUNIT_EXPECT_EQ(test, px_get_be64(f.payload), 3ull);
 	/* Another key, or a receiver without one. */
 	KUNIT_EXPECT_EQ(test, px_wire_parse(&rx_other, buf, len, &f),

@@ -232,11 +232,12 @@ static int on_accept(struct px_acceptor *a, const struct px_msg *m)
 	u32 len;
 	int err;
 
-	if (m->len < 8 || m->len - 8 > a->cfg.max_value || !i ||
+	if (m->len < PAXOS_ACCEPT_HDR_LEN ||
+	    m->len - PAXOS_ACCEPT_HDR_LEN > a->cfg.max_value || !i ||
 	    px_ballot_node(b) != m->src)
 		return -EINVAL;
-	value = m->body + 8;
-	len = m->len - 8;
+	value = m->body + PAXOS_ACCEPT_HDR_LEN;
+	len = m->len - PAXOS_ACCEPT_HDR_LEN;
 	if (!px_batch_valid(value, len))
 		return -EINVAL;
 	a->stats.accepts++;
@@ -261,7 +262,8 @@ static int on_accept(struct px_acceptor *a, const struct px_msg *m)
 		if (err)
 			return err;
 	}
-	if (!px_ready_msg(&a->out, PAXOS_MSG_ACCEPTED, PAXOS_NODE_ALL, b, i, 0))
+	/* To the leader only: it tells the learners (proposer.c). */
+	if (!px_ready_msg(&a->out, PAXOS_MSG_ACCEPTED, m->src, b, i, 0))
 		return -ENOMEM;
 	a->stats.accepted++;
 	return 0;
@@ -271,7 +273,8 @@ static int on_heartbeat(struct px_acceptor *a, const struct px_msg *m)
 {
 	u64 decided, trim;
 
-	if (m->len != 16 || px_ballot_node(m->ballot) != m->src)
+	if (m->len != PAXOS_HEARTBEAT_LEN ||
+	    px_ballot_node(m->ballot) != m->src)
 		return -EINVAL;
 	decided = px_get_be64(m->body);
 	trim = px_get_be64(m->body + 8);

@@ -15,6 +15,10 @@
  * highest ballot seen in an ACCEPTED.  A quorum of votes for ballot b makes
  * the instance decided; its value is known if the value held has a ballot
  * >= b (a value proposed in a ballot above a chosen one equals it).
+ * Acceptors send ACCEPTED to the leader only, so learners elsewhere hear
+ * the same fact from the leader: the run (commit_lo, commit_hi] in every
+ * ACCEPT and HEARTBEAT of ballot b is a quorum of ACCEPTED(b, i) for each
+ * instance in it (proposer.c).
  *
  * Exactly-once: a table of PX_DEDUP_CLIENTS (client_id, highest delivered
  * seq) kept in the order of their last delivery, which is the order of the
@@ -100,6 +104,8 @@ struct px_learner {
 	u64 known;		/* highest instance known decided */
 	u64 last;		/* highest instance heard of */
 	u64 leader_ballot;	/* highest ballot of a HEARTBEAT or ACCEPT */
+	u64 commit_ballot;	/* runs of this ballot are applied */
+	u64 commit_done;	/* up to here (0 after an install) */
 
 	u64 next_status;
 	u64 stall_since;	/* progress or first sight of a gap */
@@ -358,6 +364,25 @@ static void note_known(struct px_learner *l, u64 now, u64 instance)
 		l->last = instance;
 }
 
+/* @s was chosen in ballot @b. */
+static void decide_in(struct px_learner *l, u64 now, struct px_lslot *s,
+		      u64 b)
+{
+	if (s->decided)
+		return;
+	s->decided = true;
+	note_known(l, now, s->instance);
+	/* A value of an older ballot may differ from the chosen one. */
+	if (s->value && s->vballot < b) {
+		px_free(s->value);
+		s->value = NULL;
+		s->len = 0;
+	}
+	/* Without a value: wait for one of the chosen ballot or above. */
+	if (!s->value)
+		s->vballot = b;
+}
+
 static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s)
 {
 	u32 members;
@@ -369,17 +394,30 @@ static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s)
 	if (!members ||
 	    px_popcount32(s->votes & members) < px_quorum(members))
 		return;
-	s->decided = true;
-	note_known(l, now, s->instance);
-	/* A value of an older ballot may differ from the chosen one. */
-	if (s->value && s->vballot < s->vote_ballot) {
-		px_free(s->value);
-		s->value = NULL;
-		s->len = 0;
+	decide_in(l, now, s, s->vote_ballot);
+}
+
+/*
+ * The leader of ballot @b saw every instance in (@lo, @hi] chosen in b by
+ * a quorum of b (what a quorum of ACCEPTED(b, i) would tell us).  Runs of
+ * one ballot only grow, so what was applied is not walked again.
+ */
+static void learn_commit(struct px_learner *l, u64 now, u64 b, u64 lo,
+			 u64 hi)
+{
+	u64 i, end = PX_MIN(hi, l->delivered + l->nslots);
+
+	if (b > l->commit_ballot) {
+		l->commit_ballot = b;
+		l->commit_done = 0;
 	}
-	/* Without a value: wait for one of the chosen ballot or above. */
-	if (!s->value)
-		s->vballot = s->vote_ballot;
+	if (b == l->commit_ballot)
+		lo = PX_MAX(lo, l->commit_done);
+	for (i = PX_MAX(lo, l->delivered) + 1; i <= end; i++)
+		decide_in(l, now, lslot_get(l, i), b);
+	if (b == l->commit_ballot && end > l->commit_done)
+		l->commit_done = end;
+	progress(l, now);
 }
 
 /* ------------------------------------------------------------- catch-up */
@@ -468,42 +506,46 @@ static int set_value(struct px_lslot *s, u64 b, const u8 *value, u32 len)
 
 static int on_accept(struct px_learner *l, u64 now, const struct px_msg *m)
 {
-	u64 b = m->ballot, i = m->instance, decided;
+	u64 b = m->ballot, i = m->instance, decided, lo, hi;
 	const u8 *value;
 	struct px_lslot *s;
 	u32 len;
 	int err;
 
-	if (m->len < 8 || m->len - 8 > l->cfg.max_value || !i ||
+	if (m->len < PAXOS_ACCEPT_HDR_LEN ||
+	    m->len - PAXOS_ACCEPT_HDR_LEN > l->cfg.max_value || !i ||
 	    px_ballot_node(b) != m->src)
 		return -EINVAL;
-	value = m->body + 8;
-	len = m->len - 8;
-	if (!px_batch_valid(value, len))
-		return -EINVAL;
+	value = m->body + PAXOS_ACCEPT_HDR_LEN;
+	len = m->len - PAXOS_ACCEPT_HDR_LEN;
 	decided = px_get_be64(m->body);
+	lo = px_get_be64(m->body + 8);
+	hi = px_get_be64(m->body + 16);
+	if (!px_batch_valid(value, len) || lo > hi || hi > decided)
+		return -EINVAL;
 	take_leader(l, b);
 	if (decided > l->delivered)
 		note_known(l, now, decided);
-	if (i <= l->delivered)
-		return 0;
-	if (!in_window(l, i)) {
-		l->stats.ignored++;
+	if (i <= l->delivered || !in_window(l, i)) {
+		if (i > l->delivered)
+			l->stats.ignored++;
+		learn_commit(l, now, b, lo, hi);
 		return 0;
 	}
 	s = lslot_get(l, i);
 	if (s->decided) {
 		/* Votes came first: take the value of that ballot or above. */
 		if (s->value || b < s->vballot)
-			return 0;
+			goto commit;
 	} else if (s->value && b <= s->vballot) {
-		return 0;
+		goto commit;
 	}
 	err = set_value(s, b, value, len);
 	if (err)
 		return err;
 	check_decided(l, now, s);
-	progress(l, now);
+commit:
+	learn_commit(l, now, b, lo, hi);
 	return 0;
 }
 
@@ -566,16 +608,20 @@ static int on_chosen(struct px_learner *l, u64 now, const struct px_msg *m)
 
 static int on_heartbeat(struct px_learner *l, u64 now, const struct px_msg *m)
 {
-	u64 decided;
+	u64 decided, lo, hi;
 
-	if (m->len != 16 || px_ballot_node(m->ballot) != m->src)
+	if (m->len != PAXOS_HEARTBEAT_LEN ||
+	    px_ballot_node(m->ballot) != m->src)
 		return -EINVAL;
 	decided = px_get_be64(m->body);
-	if (px_get_be64(m->body + 8) > decided)
+	lo = px_get_be64(m->body + 16);
+	hi = px_get_be64(m->body + 24);
+	if (px_get_be64(m->body + 8) > decided || lo > hi || hi > decided)
 		return -EINVAL;
 	take_leader(l, m->ballot);
 	if (decided > l->delivered)
 		note_known(l, now, decided);
+	learn_commit(l, now, m->ballot, lo, hi);
 	return 0;
 }
 
@@ -1263,6 +1309,7 @@ static int snap_install(struct px_learner *l, u64 now)
 	l->last = PX_MAX(l->last, x->index);
 	l->stall_since = now;
 	l->req_to = 0;
+	l->commit_done = 0;	/* the slots it covered are gone */
 	snap_free(&l->cur);
 	l->cur = *x;
 	px_memset(&l->xfer, 0, sizeof(l->xfer));

@@ -530,9 +530,9 @@ static bool body_len_ok(u8 type, u32 len)
 	case PAXOS_MSG_PROMISE:
 		return len >= 20;
 	case PAXOS_MSG_ACCEPT:
-		return len >= 8 + PAXOS_BATCH_HDR_LEN;
+		return len >= PAXOS_ACCEPT_HDR_LEN + PAXOS_BATCH_HDR_LEN;
 	case PAXOS_MSG_HEARTBEAT:
-		return len == 16;
+		return len == PAXOS_HEARTBEAT_LEN;
 	case PAXOS_MSG_FORWARD:
 	case PAXOS_MSG_CHOSEN:
 		return len >= PAXOS_BATCH_HDR_LEN;

@@ -36,21 +36,23 @@ static struct px_config cfg_small(u32 slots)
 	return c;
 }
 
-/* An ACCEPT body: be64 decided, then a batch of one command. */
+#define H	PAXOS_ACCEPT_HDR_LEN
+
+/* An ACCEPT body: be64 decided, no commit run, a batch of one command. */
 static u8 *accept_body(u64 decided, u64 cid, u64 seq, u32 cmdlen, u32 *len)
 {
-	u8 *b = malloc(8 + 4 + 24 + cmdlen + 1);
+	u8 *b = calloc(1, H + 4 + 24 + cmdlen + 1);
 	u32 i;
 
 	px_put_be64(b, decided);
-	px_put_be32(b + 8, 1);
-	px_put_be64(b + 12, cid);
-	px_put_be64(b + 20, seq);
-	px_put_be32(b + 28, cmdlen);
-	px_put_be32(b + 32, 0);
+	px_put_be32(b + H, 1);
+	px_put_be64(b + H + 4, cid);
+	px_put_be64(b + H + 12, seq);
+	px_put_be32(b + H + 20, cmdlen);
+	px_put_be32(b + H + 24, 0);
 	for (i = 0; i < cmdlen; i++)
-		b[36 + i] = (u8)(cid + seq + i);
-	*len = 36 + cmdlen;
+		b[H + 28 + i] = (u8)(cid + seq + i);
+	*len = H + 28 + cmdlen;
 	return b;
 }
 
@@ -85,9 +87,9 @@ static int do_prepare(struct px_acceptor *a, u8 src, u64 b, u64 from)
 static int do_heartbeat(struct px_acceptor *a, u8 src, u64 b, u64 decided,
 			u64 trim)
 {
-	u8 body[16];
+	u8 body[PAXOS_HEARTBEAT_LEN] = { 0 };
 	struct px_msg m = msg(PAXOS_MSG_HEARTBEAT, src, b, decided + 1, body,
-			      16);
+			      PAXOS_HEARTBEAT_LEN);
 
 	px_put_be64(body, decided);
 	px_put_be64(body + 8, trim);
@@ -189,7 +191,8 @@ static void test_accept_rules(void)
 	}
 	CHECK_EQ(rd.n_msgs, 1);
 	o = rd.msgs;
-	CHECK(o && o->type == PAXOS_MSG_ACCEPTED && o->dst == PAXOS_NODE_ALL &&
+	/* To the leader (the ballot's node) only. */
+	CHECK(o && o->type == PAXOS_MSG_ACCEPTED && o->dst == 2 &&
 	      o->ballot == B(1, 2) && o->instance == 1 && o->len == 0);
 	px_ready_free(&rd);
 	CHECK(a.promised == B(1, 2));
@@ -257,20 +260,20 @@ static void test_accept_rules(void)
 	m = msg(PAXOS_MSG_ACCEPT, 3, B(4, 3), 0, body, len);
 	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* instance 0 */
 	m.instance = 4;
-	m.len = 7;
-	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* no decided */
+	m.len = H - 1;
+	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* no commit run */
 	m.len = len - 1;
 	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* cut value */
 	m.len = len;
 	m.src = 2;
 	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* ballot of 3 */
 	m.src = 3;
-	px_put_be32(body + 32, PAXOS_CMD_F_DUP);
+	px_put_be32(body + H + 24, PAXOS_CMD_F_DUP);
 	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* flags on wire */
-	px_put_be32(body + 32, 0);
-	px_put_be32(body + 8, 2);
+	px_put_be32(body + H + 24, 0);
+	px_put_be32(body + H, 2);
 	CHECK_EQ(px_acceptor_step(&a, &m), -EINVAL);	/* bad count */
-	px_put_be32(body + 8, 1);
+	px_put_be32(body + H, 1);
 	CHECK(px_ready_empty(&a.out));
 	CHECK_EQ(a.slots[4].instance, 0);
 	CHECK_EQ(px_acceptor_step(&a, &m), 0);		/* now fine */

@@ -48,17 +48,26 @@ static u32 val_for(u8 *v, u64 i)
 	return mkval(v, 1, &cid, &seq);
 }
 
-static int accept_msg(struct px_learner *l, u8 src, u64 b, u64 i,
-		      u64 decided, const u8 *v, u32 vlen)
+/* ACCEPT with the leader's commit run (lo, hi]. */
+static int accept_run(struct px_learner *l, u8 src, u64 b, u64 i,
+		      u64 decided, u64 lo, u64 hi, const u8 *v, u32 vlen)
 {
 	u8 body[4096];
 	struct px_msg m = { .type = PAXOS_MSG_ACCEPT, .src = src,
 			    .dst = PAXOS_NODE_ALL, .ballot = b, .instance = i,
-			    .body = body, .len = 8 + vlen };
+			    .body = body, .len = PAXOS_ACCEPT_HDR_LEN + vlen };
 
 	px_put_be64(body, decided);
-	memcpy(body + 8, v, vlen);
+	px_put_be64(body + 8, lo);
+	px_put_be64(body + 16, hi);
+	memcpy(body + PAXOS_ACCEPT_HDR_LEN, v, vlen);
 	return px_learner_step(l, now, &m);
+}
+
+static int accept_msg(struct px_learner *l, u8 src, u64 b, u64 i,
+		      u64 decided, const u8 *v, u32 vlen)
+{
+	return accept_run(l, src, b, i, decided, 0, 0, v, vlen);
 }
 
 static int accepted_msg(struct px_learner *l, u8 src, u64 b, u64 i)
@@ -69,16 +78,25 @@ static int accepted_msg(struct px_learner *l, u8 src, u64 b, u64 i)
 	return px_learner_step(l, now, &m);
 }
 
-static int heartbeat_msg(struct px_learner *l, u8 src, u64 b, u64 decided)
+static int heartbeat_run(struct px_learner *l, u8 src, u64 b, u64 decided,
+			 u64 lo, u64 hi)
 {
-	u8 body[16];
+	u8 body[PAXOS_HEARTBEAT_LEN];
 	struct px_msg m = { .type = PAXOS_MSG_HEARTBEAT, .src = src,
 			    .dst = PAXOS_NODE_ALL, .ballot = b,
-			    .instance = decided + 1, .body = body, .len = 16 };
+			    .instance = decided + 1, .body = body,
+			    .len = PAXOS_HEARTBEAT_LEN };
 
 	px_put_be64(body, decided);
 	px_put_be64(body + 8, 0);
+	px_put_be64(body + 16, lo);
+	px_put_be64(body + 24, hi);
 	return px_learner_step(l, now, &m);
+}
+
+static int heartbeat_msg(struct px_learner *l, u8 src, u64 b, u64 decided)
+{
+	return heartbeat_run(l, src, b, decided, 0, 0);
 }
 
 /* Decide instance @i at ballot @b on @l: ACCEPT from 2, ACCEPTED 2 and 3. */
@@ -687,11 +705,55 @@ static void test_status(void)
 	px_learner_destroy(l);
 }
 
+/*
+ * The leader's commit run (lo, hi] in ACCEPT and HEARTBEAT decides what
+ * the learner holds a value of that ballot (or a higher one) for, and
+ * nothing else: an older ballot's value is dropped until one of b comes.
+ */
+static void test_commit_run(void)
+{
+	struct px_config c = lcfg(3, 64);
+	struct px_learner *l = px_learner_create(&c, now);
+	u8 v[64], w[64];
+	const u8 *p;
+	u32 n, k, len;
+
+	for (k = 1; k <= 3; k++) {
+		n = val_for(v, k);
+		CHECK_EQ(accept_run(l, 2, B(1, 2), k, k - 1, 0, k - 1, v, n),
+			 0);
+	}
+	/* ACCEPT 3 said (0, 2]: 1 and 2 are delivered without any ACCEPTED. */
+	CHECK_EQ(delivered(l), 2);
+	/* Instance 4's value of ballot 1.2; its run decides 3. */
+	n = val_for(v, 4);
+	CHECK_EQ(accept_run(l, 2, B(1, 2), 4, 3, 0, 3, v, n), 0);
+	CHECK_EQ(delivered(l), 3);
+	/* Ballot 2.3 chose instance 4: 1.2's value may not be that one. */
+	CHECK_EQ(heartbeat_run(l, 3, B(2, 3), 4, 3, 4), 0);
+	CHECK_EQ(delivered(l), 3);
+	n = val_for(w, 40);
+	CHECK_EQ(accept_run(l, 3, B(2, 3), 4, 4, 3, 4, w, n), 0);
+	CHECK_EQ(delivered(l), 4);
+	p = px_learner_value(l, 4, &len, NULL);
+	CHECK(p && len == n && !memcmp(p, w, n));
+	/* A run of an older ballot is still a fact; a value above it too. */
+	n = val_for(v, 5);
+	CHECK_EQ(accept_run(l, 2, B(3, 2), 5, 4, 4, 4, v, n), 0);
+	CHECK_EQ(heartbeat_run(l, 3, B(2, 3), 5, 4, 5), 0);
+	CHECK_EQ(delivered(l), 5);
+	/* A run beyond what the learner has values for: known, a gap. */
+	CHECK_EQ(heartbeat_run(l, 2, B(3, 2), 9, 5, 9), 0);
+	CHECK_EQ(delivered(l), 5);
+	CHECK(px_learner_next_deadline(l) <= now + c.catchup_us);
+	px_learner_destroy(l);
+}
+
 static void test_malformed(void)
 {
 	struct px_config c = lcfg(1, 64);
 	struct px_learner *l = px_learner_create(&c, now);
-	u8 v[64], body[16];
+	u8 v[64], body[PAXOS_HEARTBEAT_LEN] = { 0 };
 	u32 n = val_for(v, 1);
 	struct px_msg m = { .type = PAXOS_MSG_CHOSEN, .src = 2, .ballot = 0x102,
 			    .instance = 1, .body = v, .len = n - 1 };
@@ -709,12 +771,21 @@ static void test_malformed(void)
 	m.type = PAXOS_MSG_HEARTBEAT;
 	m.instance = 1;
 	m.body = body;
-	m.len = 15;
+	m.len = PAXOS_HEARTBEAT_LEN - 1;
 	CHECK_EQ(px_learner_step(l, now, &m), -EINVAL);
-	m.len = 16;
+	m.len = PAXOS_HEARTBEAT_LEN;
 	px_put_be64(body, 3);
 	px_put_be64(body + 8, 4);	/* trim > decided */
 	CHECK_EQ(px_learner_step(l, now, &m), -EINVAL);
+	px_put_be64(body + 8, 0);
+	px_put_be64(body + 16, 2);	/* commit run (2, 1] */
+	px_put_be64(body + 24, 1);
+	CHECK_EQ(px_learner_step(l, now, &m), -EINVAL);
+	px_put_be64(body + 16, 0);	/* commit run (0, 4], decided 3 */
+	px_put_be64(body + 24, 4);
+	CHECK_EQ(px_learner_step(l, now, &m), -EINVAL);
+	CHECK_EQ(accept_run(l, 2, B(1, 2), 1, 3, 0, 4, v, n), -EINVAL);
+	CHECK_EQ(accept_run(l, 2, B(1, 2), 1, 3, 2, 1, v, n), -EINVAL);
 	m.type = PAXOS_MSG_ACCEPTED;
 	m.len = 0;
 	m.body = NULL;
@@ -749,6 +820,7 @@ int main(void)
 	RUN(test_dedup_deterministic);
 	RUN(test_retention);
 	RUN(test_status);
+	RUN(test_commit_run);
 	RUN(test_malformed);
 	CHECK_DONE();
 }

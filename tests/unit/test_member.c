@@ -123,12 +123,12 @@ static int lstep(struct px_learner *l, u8 type, u8 src, u64 b, u64 i,
 static int accept_val(struct px_learner *l, u64 b, u64 i, const u8 *v,
 		      u32 len)
 {
-	u8 body[128];
+	u8 body[PAXOS_ACCEPT_HDR_LEN + 128];
 
-	px_put_be64(body, 0);
-	memcpy(body + 8, v, len);
+	memset(body, 0, PAXOS_ACCEPT_HDR_LEN);	/* decided, commit run */
+	memcpy(body + PAXOS_ACCEPT_HDR_LEN, v, len);
 	return lstep(l, PAXOS_MSG_ACCEPT, px_ballot_node(b), b, i, body,
-		     8 + len);
+		     PAXOS_ACCEPT_HDR_LEN + len);
 }
 
 static u64 ldelivered(struct px_learner *l)

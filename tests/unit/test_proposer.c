@@ -160,12 +160,14 @@ static u32 value1(u8 *b, u64 client, u64 seq, const char *data)
 	return 28 + len;
 }
 
-static u8 hb_body[16];
+static u8 hb_body[PAXOS_HEARTBEAT_LEN];
 
 static const u8 *heartbeat_body(u64 decided, u64 trim)
 {
 	px_put_be64(hb_body, decided);
 	px_put_be64(hb_body + 8, trim);
+	px_put_be64(hb_body + 16, 0);	/* no commit run */
+	px_put_be64(hb_body + 24, 0);
 	return hb_body;
 }
 
@@ -208,17 +210,19 @@ static int decode_batch(const u8 *v, u32 len, struct tcmd *c, int max)
 	return off == len ? (int)n : -1;
 }
 
-/* The value carried by an ACCEPT (after be64 decided). */
+/* The value carried by an ACCEPT (after decided and the commit run). */
 static int accept_cmds(const struct tmsg *m, struct tcmd *c, int max)
 {
-	if (!m || m->len < 8)
+	if (!m || m->len < PAXOS_ACCEPT_HDR_LEN)
 		return -1;
-	return decode_batch(m->body + 8, m->len - 8, c, max);
+	return decode_batch(m->body + PAXOS_ACCEPT_HDR_LEN,
+			    m->len - PAXOS_ACCEPT_HDR_LEN, c, max);
 }
 
 static bool accept_is_noop(const struct tmsg *m)
 {
-	return m && m->len == 12 && px_get_be32(m->body + 8) == 0;
+	return m && m->len == PAXOS_ACCEPT_HDR_LEN + 4 &&
+	       px_get_be32(m->body + PAXOS_ACCEPT_HDR_LEN) == 0;
 }
 
 /* --- scenarios ------------------------------------------------------------ */
@@ -316,7 +320,8 @@ static void test_election_after_leader(void)
 	p = px_proposer_create(&c, 0);
 	/* A leader's heartbeat: follow it, learn decided, reset the timer. */
 	CHECK_EQ(step(p, 50000, PAXOS_MSG_HEARTBEAT, 3, b3, 13,
-		      heartbeat_body(12, 7), 16), 0);
+		      heartbeat_body(12, 7),
+	     PAXOS_HEARTBEAT_LEN), 0);
 	info(p, &i);
 	CHECK_EQ(i.state, PX_FOLLOWER);
 	CHECK_EQ(i.leader, 3);
@@ -326,7 +331,8 @@ static void test_election_after_leader(void)
 	CHECK(t >= 50000 + ELECT && t < 50000 + 2 * ELECT);
 	/* A lower ballot does not count as the leader. */
 	step(p, 60000, PAXOS_MSG_HEARTBEAT, 2, px_ballot_make(4, 2), 13,
-	     heartbeat_body(20, 0), 16);
+	     heartbeat_body(20, 0),
+	     PAXOS_HEARTBEAT_LEN);
 	info(p, &i);
 	CHECK_EQ(i.leader, 3);
 	CHECK_EQ(i.decided, 12);
@@ -366,7 +372,7 @@ static void test_election_from_lagging_learner(void)
 	cfg3(&c, 1, NODES3);
 	p = px_proposer_create(&c, 0);
 	step(p, 1000, PAXOS_MSG_HEARTBEAT, 3, b3, 13, heartbeat_body(12, 9),
-	     16);
+	     PAXOS_HEARTBEAT_LEN);
 	step(p, 1000, PAXOS_MSG_STATUS, 1, 0, 12, NULL, 0);
 	step(p, 1000, PAXOS_MSG_STATUS, 2, 0, 9, NULL, 0);
 	step(p, 1000, PAXOS_MSG_STATUS, 3, 0, 12, NULL, 0);
@@ -414,7 +420,8 @@ static void test_prepare_narrows(void)
 	c.batch_bytes = 4096;		/* narrow: 1 MiB / 4096 = 256 back */
 	p = px_proposer_create(&c, 0);
 	step(p, 10, PAXOS_MSG_HEARTBEAT, 2, px_ballot_make(1, 2), 1001,
-	     heartbeat_body(1000, 0), 16);
+	     heartbeat_body(1000, 0),
+	     PAXOS_HEARTBEAT_LEN);
 	/* No learner heard from: reach back to instance 1. */
 	t = campaign(p, 0);
 	/* A learner far ahead: the configurations up to 1000 are known. */
@@ -460,7 +467,8 @@ static void test_timer_reset_by_heartbeat(void)
 	for (k = 1; k <= 20; k++) {
 		t = k * 50000ull;
 		step(p, t, PAXOS_MSG_HEARTBEAT, 2, b2, 1,
-		     heartbeat_body(0, 0), 16);
+		     heartbeat_body(0, 0),
+	     PAXOS_HEARTBEAT_LEN);
 		px_proposer_tick(p, t + 49999);
 		CHECK_EQ(drain(p), 0);
 	}
@@ -738,11 +746,13 @@ static void test_candidate_nack_and_heartbeat(void)
 	px_proposer_destroy(p);
 	p = make_leader(&c, &t);
 	step(p, t, PAXOS_MSG_HEARTBEAT, 1, px_ballot_make(1, 1), 1,
-	     heartbeat_body(0, 0), 16);	/* our own: ignored */
+	     heartbeat_body(0, 0),
+	     PAXOS_HEARTBEAT_LEN);	/* our own: ignored */
 	info(p, &i);
 	CHECK_EQ(i.state, PX_LEADER);
 	step(p, t, PAXOS_MSG_HEARTBEAT, 3, px_ballot_make(2, 3), 1,
-	     heartbeat_body(0, 0), 16);
+	     heartbeat_body(0, 0),
+	     PAXOS_HEARTBEAT_LEN);
 	info(p, &i);
 	CHECK_EQ(i.state, PX_FOLLOWER);
 	CHECK_EQ(i.leader, 3);
@@ -840,8 +850,10 @@ static void test_retransmit(void)
 	CHECK_EQ(n, 2);
 	CHECK(has(n, PAXOS_MSG_ACCEPT, 1) && has(n, PAXOS_MSG_ACCEPT, 3));
 	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->ballot, b);
-	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->len, 8 + 4 + 24 + 1);
-	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->body[8 + 28], 'c');
+	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->len,
+		 PAXOS_ACCEPT_HDR_LEN + 4 + 24 + 1);
+	CHECK_EQ(find(n, PAXOS_MSG_ACCEPT, 3)->body[PAXOS_ACCEPT_HDR_LEN + 28],
+		 'c');
 	info(p, &i);
 	CHECK_EQ(i.stats.retransmits, 2);
 	CHECK_EQ(px_proposer_next_deadline(p), t + 2 * RETX + 20);
@@ -945,12 +957,12 @@ static void test_max_value_bound(void)
 	n = drain(p);
 	CHECK_EQ(n, 2);
 	for (k = 0; k < n; k++)
-		CHECK(out[k].len - 8 <= c.max_value);
+		CHECK(out[k].len - PAXOS_ACCEPT_HDR_LEN <= c.max_value);
 	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 1);
 	CHECK_EQ(cmd[0].seq, 4);
 	CHECK_EQ(accept_cmds(&out[1], cmd, 8), 1);
 	CHECK_EQ(cmd[0].client, 2);
-	CHECK_EQ(out[1].len - 8, ONE_CMD);
+	CHECK_EQ(out[1].len - PAXOS_ACCEPT_HDR_LEN, ONE_CMD);
 	info(p, &i);
 	CHECK_EQ(i.queued_bytes, 0);
 	px_proposer_destroy(p);
@@ -1004,7 +1016,8 @@ static void test_forwarding(void)
 	CHECK_EQ(px_proposer_propose(p, 10, 11, 1, "hello", 5), 0);
 	CHECK_EQ(drain(p), 0);
 	/* A leader appears: the queue is forwarded to it. */
-	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0), 16);
+	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0),
+	     PAXOS_HEARTBEAT_LEN);
 	n = drain(p);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(out[0].type, PAXOS_MSG_FORWARD);
@@ -1031,7 +1044,8 @@ static void test_forwarding(void)
 	p = px_proposer_create(&c, 0);
 	for (k = 1; k <= 5; k++)
 		CHECK_EQ(px_proposer_propose(p, 0, 1, k, data, BIG), 0);
-	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0), 16);
+	step(p, 20, PAXOS_MSG_HEARTBEAT, 3, b3, 1, heartbeat_body(0, 0),
+	     PAXOS_HEARTBEAT_LEN);
 	n = drain(p);
 	CHECK_EQ(n, 3);
 	for (k = 0; k < n; k++)
@@ -1124,7 +1138,7 @@ static void test_heartbeat_content(void)
 	CHECK_EQ(hb->dst, PAXOS_NODE_ALL);
 	CHECK_EQ(hb->ballot, b);
 	CHECK_EQ(hb->instance, 6);
-	CHECK_EQ(hb->len, 16);
+	CHECK_EQ(hb->len, PAXOS_HEARTBEAT_LEN);
 	CHECK_EQ(px_get_be64(hb->body), 4);
 	CHECK_EQ(px_get_be64(hb->body + 8), 1);
 
@@ -1144,6 +1158,69 @@ static void test_heartbeat_content(void)
 	hb = find_type(drain(p), PAXOS_MSG_HEARTBEAT);
 	CHECK(hb && px_get_be64(hb->body + 8) == 2);
 out:
+	px_proposer_destroy(p);
+}
+
+/* The commit run (lo, hi] an ACCEPT or HEARTBEAT carries. */
+static bool run_is(const struct tmsg *m, u64 lo, u64 hi)
+{
+	u32 off = m->type == PAXOS_MSG_HEARTBEAT ? 16 : 8;
+
+	return m->len >= off + 16 && px_get_be64(m->body + off) == lo &&
+	       px_get_be64(m->body + off + 8) == hi;
+}
+
+/*
+ * Instances chosen by a quorum of our ballot are told to the learners in
+ * the next ACCEPT, or in a heartbeat at once if none follows; a jump
+ * learned from a STATUS (not our quorum) starts a new run after it.
+ */
+static void test_commit_run(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	u64 t, b = px_ballot_make(1, 1);
+	int n;
+
+	cfg3(&c, 1, NODES3);
+	p = make_leader(&c, &t);
+	CHECK(px_proposer_next_deadline(p) > t);
+	CHECK_EQ(px_proposer_propose(p, t, 7, 1, "a", 1), 0);
+	n = drain(p);
+	CHECK(run_is(find(n, PAXOS_MSG_ACCEPT, 1), 0, 0));
+	ack(p, t, b, 1, 1, 2);
+	CHECK_EQ(drain(p), 0);
+	/* Nothing to carry the news: a heartbeat is due now. */
+	CHECK_EQ(px_proposer_next_deadline(p), 0);
+	px_proposer_tick(p, t);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK(run_is(find(n, PAXOS_MSG_HEARTBEAT, 2), 0, 1));
+	CHECK(px_proposer_next_deadline(p) > t);
+
+	/* Instance 2 open, 3 queued; 2 chosen: ACCEPT 3 carries (0, 2]. */
+	CHECK_EQ(px_proposer_propose(p, t, 7, 2, "b", 1), 0);
+	CHECK_EQ(px_proposer_propose(p, t, 7, 3, "c", 1), 0);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK(run_is(find(n, PAXOS_MSG_ACCEPT, 2), 0, 1));
+	ack(p, t, b, 2, 2, 3);
+	n = drain(p);
+	CHECK_EQ(n, 1);
+	CHECK(run_is(find(n, PAXOS_MSG_ACCEPT, 3), 0, 2));
+	CHECK(px_proposer_next_deadline(p) > t);
+
+	/* A learner delivered 3 before its quorum reached us. */
+	step(p, t, PAXOS_MSG_STATUS, 2, 0, 3, NULL, 0);
+	CHECK_EQ(px_proposer_next_deadline(p), 0);
+	px_proposer_tick(p, t);
+	CHECK(run_is(find(drain(p), PAXOS_MSG_HEARTBEAT, 4), 3, 3));
+	ack(p, t, b, 3, 2, 3);		/* late: not in any run */
+	CHECK_EQ(px_proposer_propose(p, t, 7, 4, "d", 1), 0);
+	CHECK(run_is(find(drain(p), PAXOS_MSG_ACCEPT, 4), 3, 3));
+	ack(p, t, b, 4, 1, 3);
+	px_proposer_tick(p, t);
+	CHECK(run_is(find(drain(p), PAXOS_MSG_HEARTBEAT, 5), 3, 4));
 	px_proposer_destroy(p);
 }
 
@@ -1194,7 +1271,7 @@ static void test_resend_to_laggards(void)
 	CHECK_EQ(count_type(drain(p), PAXOS_MSG_ACCEPT), 0);
 
 	/* A heartbeat with trim 3 releases the values ... */
-	t = t + c.heartbeat_us;
+	t = t0 + 4 * wait + c.heartbeat_us;
 	px_proposer_tick(p, t);
 	n = drain(p);
 	CHECK(has(n, PAXOS_MSG_HEARTBEAT, 4));
@@ -1327,6 +1404,7 @@ int main(void)
 	RUN(test_forwarding);
 	RUN(test_forward_received);
 	RUN(test_heartbeat_content);
+	RUN(test_commit_run);
 	RUN(test_resend_to_laggards);
 	RUN(test_status_proves_decided);
 	RUN(test_single_node);

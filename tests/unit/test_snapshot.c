@@ -188,7 +188,7 @@ static void catchup_case(u64 snap, u64 last, u32 app_len)
 	struct px_snapshot_info si;
 	struct px_ready rd;
 	u8 *app = app_bytes(app_len, (u8)snap);
-	u8 body[16];
+	u8 body[PAXOS_HEARTBEAT_LEN];
 	struct px_msg m = { .type = PAXOS_MSG_LEARN_REQ, .src = 2, .dst = 1,
 			    .instance = 1, .body = body, .len = 8 };
 	u32 chunks = 0, la, lb;
@@ -221,10 +221,10 @@ static void catchup_case(u64 snap, u64 last, u32 app_len)
 	m.type = PAXOS_MSG_HEARTBEAT;
 	m.ballot = B(1, 1);
 	m.instance = last + 1;
+	memset(body, 0, PAXOS_HEARTBEAT_LEN);	/* trim 0, no commit run */
 	px_put_be64(body, last);
-	px_put_be64(body + 8, 0);
 	m.body = body;
-	m.len = 16;
+	m.len = PAXOS_HEARTBEAT_LEN;
 	CHECK_EQ(px_learner_step(r, now, &m), 0);
 	drain(r, &rd);
 	px_ready_free(&rd);

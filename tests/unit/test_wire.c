@@ -269,13 +269,15 @@ static void test_roundtrip(void)
 		for (j = 0; j < PX_ARRAY_SIZE(lens); j++)
 			for (a = 0; a < 2; a++)
 				check_roundtrip(mtus[i], a, lens[j],
-						lens[j] < 12 ? PAXOS_MSG_CHOSEN :
+						lens[j] < PAXOS_ACCEPT_HDR_LEN + 4 ?
+						PAXOS_MSG_CHOSEN :
 						PAXOS_MSG_ACCEPT);
 	/* Empty bodies and fixed-size bodies. */
 	for (a = 0; a < 2; a++) {
 		check_roundtrip(1500, a, 0, PAXOS_MSG_PREPARE);
 		check_roundtrip(1500, a, 0, PAXOS_MSG_STATUS);
-		check_roundtrip(9000, a, 16, PAXOS_MSG_HEARTBEAT);
+		check_roundtrip(9000, a, PAXOS_HEARTBEAT_LEN,
+				PAXOS_MSG_HEARTBEAT);
 		check_roundtrip(9000, a, 8, PAXOS_MSG_LEARN_REQ);
 		check_roundtrip(1500, a, 4, PAXOS_MSG_SNAP_REQ);
 		check_roundtrip(1500, a, 12 + PX_SNAP_CHUNK, PAXOS_MSG_SNAP_CHUNK);
@@ -288,7 +290,8 @@ static void test_roundtrip(void)
 static void test_roundtrip_64k_command(void)
 {
 	struct px_wire_cfg tx = wcfg(3, 1500, false), rx = wcfg(2, 1500, false);
-	u32 len = 8 + 4 + 24 + PAXOS_MAX_CMD, n, i, *order, k = 0;
+	u32 h = PAXOS_ACCEPT_HDR_LEN, n, i, *order, k = 0;
+	u32 len = h + 4 + 24 + PAXOS_MAX_CMD;
 	u8 *body = make_body(len, 3);
 	struct px_msg m = { .type = PAXOS_MSG_ACCEPT, .dst = 2,
 			    .ballot = px_ballot_make(5, 3), .instance = 9,
@@ -298,12 +301,13 @@ static void test_roundtrip_64k_command(void)
 	struct px_cmd c;
 	struct px_reasm r;
 
+	memset(body, 0, h);
 	px_put_be64(body, 8);
-	px_put_be32(body + 8, 1);
-	px_put_be64(body + 12, 0xabcdef);
-	px_put_be64(body + 20, 17);
-	px_put_be32(body + 28, PAXOS_MAX_CMD);
-	px_put_be32(body + 32, 0);
+	px_put_be32(body + h, 1);
+	px_put_be64(body + h + 4, 0xabcdef);
+	px_put_be64(body + h + 12, 17);
+	px_put_be32(body + h + 20, PAXOS_MAX_CMD);
+	px_put_be32(body + h + 24, 0);
 	n = px_wire_frames(1500, len, false);
 	CHECK_EQ(n, (len + 1455) / 1456);
 	/* Reverse order with every fragment twice. */
@@ -316,12 +320,12 @@ static void test_roundtrip_64k_command(void)
 	CHECK_EQ(deliver(&tx, &rx, &r, &m, 1, order, k, &out, 5), 1);
 	CHECK_EQ(out.len, len);
 	CHECK(!memcmp(out.body, body, len));
-	CHECK_EQ(px_batch_iter_init(&it, out.body + 8, out.len - 8), 0);
+	CHECK_EQ(px_batch_iter_init(&it, out.body + h, out.len - h), 0);
 	CHECK_EQ(px_batch_next(&it, &c), 1);
 	CHECK(c.client_id == 0xabcdef);
 	CHECK_EQ(c.seq, 17);
 	CHECK_EQ(c.len, PAXOS_MAX_CMD);
-	CHECK(!memcmp(c.data, body + 36, PAXOS_MAX_CMD));
+	CHECK(!memcmp(c.data, body + h + 28, PAXOS_MAX_CMD));
 	CHECK_EQ(px_batch_next(&it, &c), 0);
 	free((void *)out.body);
 	px_reasm_uninit(&r);
@@ -390,7 +394,8 @@ static void test_drop_reasons(void)
 			    px_put_be16(frame + 24, 1500));
 		EXPECT_DROP(a, PAXOS_DROP_OVERSIZED, frame_len = 1501);
 		EXPECT_DROP(a, PAXOS_DROP_BAD_MAGIC, frame[0] ^= 1);
-		EXPECT_DROP(a, PAXOS_DROP_BAD_VERSION, frame[2] = 2);
+		EXPECT_DROP(a, PAXOS_DROP_BAD_VERSION,
+			    frame[2] = PAXOS_WIRE_VERSION + 1);
 		EXPECT_DROP(a, PAXOS_DROP_BAD_VERSION, frame[27] = 1);
 		EXPECT_DROP(a, PAXOS_DROP_BAD_VERSION, frame[26] |= 0x80);
 		EXPECT_DROP(a, PAXOS_DROP_FOREIGN_CLUSTER, frame[7] ^= 1);
@@ -603,7 +608,7 @@ static bool frame_valid(const struct px_wire_cfg *c, const u8 *b, u32 len,
 	cnt = px_get_be16(b + 18);
 	msg = px_get_be32(b + 20);
 	fl = px_get_be16(b + 24);
-	if (px_get_be16(b) != 0x5058 || b[2] != 1 || b[27] ||
+	if (px_get_be16(b) != 0x5058 || b[2] != PAXOS_WIRE_VERSION || b[27] ||
 	    px_get_be32(b + 4) != c->cluster_id ||
 	    px_get_be16(b + 8) != c->group_id || type < 1 || type > 12 ||
 	    src < 1 || src > 31 || !(c->members & (1u << src)) ||

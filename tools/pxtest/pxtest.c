@@ -1185,8 +1185,8 @@ static size_t build_frame(const char *kind, uint8_t *p, uint32_t cluster,
 		len = 20;
 	} else if (!strcmp(kind, "short")) {
 		h.type = PAXOS_MSG_HEARTBEAT;
-		h.msg_len = htonl(16);
-		h.frag_len = htons(16);
+		h.msg_len = htonl(PAXOS_HEARTBEAT_LEN);
+		h.frag_len = htons(PAXOS_HEARTBEAT_LEN);
 		len += 6;
 	} else if (!strcmp(kind, "oversized")) {
 		h.type = PAXOS_MSG_ACCEPT;

@@ -1008,6 +1008,7 @@ void sim_check_sent(struct sim_world *w, struct sim_node *nd,
 		    const struct px_obuf *o)
 {
 	struct sim_pval *pv;
+	u32 vlen;
 	u64 h;
 
 	if (o->type == PAXOS_MSG_ACCEPTED && w->pval_cap) {
@@ -1026,11 +1027,12 @@ void sim_check_sent(struct sim_world *w, struct sim_node *nd,
 		return;
 	}
 	check_ballot(w, nd, o->ballot, o->type == PAXOS_MSG_ACCEPT);
-	if (o->type != PAXOS_MSG_ACCEPT || o->len < 8)
+	if (o->type != PAXOS_MSG_ACCEPT || o->len < PAXOS_ACCEPT_HDR_LEN)
 		return;
 	if (2 * (w->pval_n + 1) > w->pval_cap)
 		pval_grow(w);
-	h = fnv64(o->body + 8, o->len - 8);
+	vlen = o->len - PAXOS_ACCEPT_HDR_LEN;
+	h = fnv64(o->body + PAXOS_ACCEPT_HDR_LEN, vlen);
 	pv = pval_find(w, o->ballot, o->instance);
 	if (!pv->ballot) {
 		struct sim_iballots *ib = ib_get(w, o->instance);
@@ -1040,14 +1042,14 @@ void sim_check_sent(struct sim_world *w, struct sim_node *nd,
 		pv->ballot = o->ballot;
 		pv->instance = o->instance;
 		pv->hash = h;
-		pv->len = o->len - 8;
+		pv->len = vlen;
 		w->pval_n++;
-	} else if (pv->hash != h || pv->len != o->len - 8) {
+	} else if (pv->hash != h || pv->len != vlen) {
 		sim_fail(w, "two values in one ballot: n%u sent ACCEPT b=%" PRIu64
 			 ".%u i=%" PRIu64 " with %u bytes, another value (%u bytes) was proposed before",
 			 nd->id, o->ballot >> 8,
 			 (unsigned int)(o->ballot & 0xff), o->instance,
-			 o->len - 8, pv->len);
+			 vlen, pv->len);
 	}
 }
 

@@ -919,7 +919,8 @@ void sim_config_decided(struct sim_world *w, u32 old, u32 new)
 /*
  * The leader's last instances under the old configuration: only a quorum
  * of it, the leader and (first) the nodes the change removes, hear the
- * leader, and they are heard by nobody; then the leader crashes.  A new
+ * leader, and only the leader hears them (their ACCEPTED, so that the
+ * leader tells them what is chosen); then the leader crashes.  A new
  * leader that does not ask a quorum of the old configuration misses what
  * that quorum accepted.
  */
@@ -938,7 +939,7 @@ static void failover_split(struct sim_world *w, int x, u32 old, u32 new)
 	for (i = 1; i <= w->n; i++)
 		for (d = 1; d <= w->n; d++)
 			if (d != i && hear >> i & 1 &&
-			    (i != x || !(hear >> d & 1)))
+			    !(hear >> d & 1 && (i == x || d == x)))
 				w->link[i][d] = false;
 	crash = sim_range(&w->mrng, 1000, 150000);
 	sim_schedule(w, w->now + crash, EV_FAILOVER, x, 0, 0);

@@ -51,7 +51,7 @@ enum paxos_limits {
  */
 #define PAXOS_ETHERTYPE		0x88B5	/* IEEE 802 local experimental 1 */
 #define PAXOS_WIRE_MAGIC	0x5058	/* "PX" */
-#define PAXOS_WIRE_VERSION	1
+#define PAXOS_WIRE_VERSION	2
 
 struct paxos_frame_hdr {
 	__be16 magic;		/* PAXOS_WIRE_MAGIC */
@@ -91,9 +91,15 @@ enum paxos_frame_flags {
  *           (trim: acceptor forgot instances <= trim; highest: its highest
  *           accepted instance, 0 if none)
  * NACK      ballot=promised ballot, instance=i. body: empty
- * ACCEPT    ballot=b, instance=i.               body: be64 decided, value
- * ACCEPTED  ballot=b, instance=i.               body: empty
- * HEARTBEAT ballot=b, instance=next.            body: be64 decided, be64 trim
+ * ACCEPT    ballot=b, instance=i.               body: be64 decided,
+ *           be64 commit_lo, be64 commit_hi, value
+ * ACCEPTED  ballot=b, instance=i.               body: empty (sent to the
+ *           node of b, the leader, only)
+ * HEARTBEAT ballot=b, instance=next.            body: be64 decided, be64 trim,
+ *           be64 commit_lo, be64 commit_hi
+ *           (commit_lo, commit_hi]: every instance there was proposed in
+ *           ballot b and accepted in b by a quorum, i.e. chosen with the
+ *           value of ACCEPT(b, i); empty when commit_lo == commit_hi)
  * FORWARD   ballot=0, instance=0.               body: value (commands)
  * LEARN_REQ ballot=0, instance=from.            body: be64 to
  * CHOSEN    ballot=b, instance=i.               body: value
@@ -130,6 +136,8 @@ enum paxos_msg_type {
 	__PAXOS_MSG_MAX
 };
 #define PAXOS_MSG_MAX (__PAXOS_MSG_MAX - 1)
+#define PAXOS_ACCEPT_HDR_LEN	24	/* ACCEPT body before the value */
+#define PAXOS_HEARTBEAT_LEN	32	/* HEARTBEAT body */
 
 /*
  * A value (the payload decided by one Paxos instance) is a batch of commands:
