@@ -10,9 +10,11 @@
  * a copy (the core copies what it keeps); what a step produces waits in the
  * role's px_ready until the role's next turn.
  *
- * A pass: step the roles with the received frames; then proposer,
- * acceptor, learner in this order (an ACCEPT the proposer sends reaches the
- * local acceptor, and its ACCEPTED the local learner, in the same pass):
+ * A pass: step the roles with the received frames; then learner,
+ * proposer, acceptor in this order (what the received frames decided
+ * reaches readers before the pass spends time sending, e.g. the leader's
+ * heartbeat telling the other learners; an ACCEPT the proposer sends
+ * reaches the local acceptor in the same pass):
  * feed client commands (proposer), px_*_tick() when the role's deadline
  * passed, and carry out the role's px_ready in the order px.h requires:
  * persist, send (wire first, then local roles), wake readers.  Passes
@@ -863,7 +865,7 @@ static bool node_busy_poll(struct paxos_instance *inst, u64 deadline)
 
 /* Roles in the order a pass runs them; see the comment at the top. */
 static const enum px_role_id pass_order[PX_NR_ROLES] = {
-	PX_ROLE_PROP, PX_ROLE_ACC, PX_ROLE_LEARN
+	PX_ROLE_LEARN, PX_ROLE_PROP, PX_ROLE_ACC
 };
 
 static int node_thread(void *arg)

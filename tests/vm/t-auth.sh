@@ -71,14 +71,14 @@ elif mode == "replay":		# replay FILE: send them all again
         off += 4 + ln
         n += 1
     print(n)
-else:				# forge CLUSTER COUNT: PREPAREs as node 2
-    cluster, count = int(sys.argv[2]), int(sys.argv[3])
+else:				# forge CLUSTER COUNT VERSION: PREPAREs as node 2
+    cluster, count, version = [int(a) for a in sys.argv[2:5]]
     src = bytes.fromhex("020000000004")
     for k in range(count):
         ballot = (1000000 + k) << 8 | 2
         auth = mode == "forge-tag"
-        hdr = struct.pack(">HBBIHBBIHHIHBBQQ", 0x5058, 1, 1, cluster, 0, 2,
-                          0xff, 0x7f000000 + k, 0, 1, 0, 0,
+        hdr = struct.pack(">HBBIHBBIHHIHBBQQ", 0x5058, version, 1, cluster,
+                          0, 2, 0xff, 0x7f000000 + k, 0, 1, 0, 0,
                           1 if auth else 0, 0, ballot, 1)
         tag = os.urandom(16) if auth else b""
         s.send(b"\xff" * 6 + src + struct.pack(">H", ETH_P) + hdr + tag)
@@ -132,8 +132,10 @@ promised=$(px_stat_all promised 1 2 3 | paste -sd ' ')
 delivered=$(px_stat_all delivered_cmds 1 2 3 | paste -sd ' ')
 
 # ---- 2. forged frames
-in_node 4 python3 "$PY" forge "$PX_CLUSTER_ID" 40 >/dev/null
-in_node 4 python3 "$PY" forge-tag "$PX_CLUSTER_ID" 40 >/dev/null
+version=$(awk '$2 == "PAXOS_WIRE_VERSION" { print $3 }' \
+	"$KPAXOS_SRC/uapi/linux/paxos.h")
+in_node 4 python3 "$PY" forge "$PX_CLUSTER_ID" 40 "$version" >/dev/null
+in_node 4 python3 "$PY" forge-tag "$PX_CLUSTER_ID" 40 "$version" >/dev/null
 px 4 frame --if eth0 --kind badbody --cluster "$PX_CLUSTER_ID" --src 1 \
 	--count 20 >/dev/null || fail "pxtest frame"
 # A frame claiming to come from the receiver itself is BAD_NODE before its
