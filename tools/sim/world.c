@@ -832,8 +832,7 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 		}
 	}
 	/*
-	 * Membership stress, 3 in 4 membership runs that are not snapshot
-	 * runs (its own stream; see tools/sim/README.md for why not those): the
+	 * Membership stress, 3 in 4 membership runs (its own stream): the
 	 * admin proposes every 10-100 ms, mostly swaps in a configuration of
 	 * three (the only changes after which a quorum of the new one can
 	 * miss every node of a quorum of the old one), clients do not pause,
@@ -842,7 +841,7 @@ void sim_world_init(struct sim_world *w, u64 seed, int nodes, bool trace)
 	 * both configurations.
 	 */
 	sim_rng_seed(&w->mrng, seed ^ 0x4D454D42ull);	/* "MEMB" */
-	if (w->member_var && !w->snap_var && sim_below(&w->mrng, 4)) {
+	if (w->member_var && sim_below(&w->mrng, 4)) {
 		w->mstress = true;
 		w->think_max = 1000;	/* a full queue when a change lands */
 	}
