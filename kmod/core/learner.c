@@ -420,6 +420,17 @@ static void learn_commit(struct px_learner *l, u64 now, u64 b, u64 lo,
 	progress(l, now);
 }
 
+/*
+ * The commit run at @p (be64 lo, be64 hi) of a message announcing @decided:
+ * false if it is not a run of decided instances.
+ */
+static bool get_commit(const u8 *p, u64 decided, u64 *lo, u64 *hi)
+{
+	*lo = px_get_be64(p);
+	*hi = px_get_be64(p + 8);
+	return *lo <= *hi && *hi <= decided;
+}
+
 /* ------------------------------------------------------------- catch-up */
 
 static u8 pick_peer(struct px_learner *l)
@@ -519,18 +530,17 @@ static int on_accept(struct px_learner *l, u64 now, const struct px_msg *m)
 	value = m->body + PAXOS_ACCEPT_HDR_LEN;
 	len = m->len - PAXOS_ACCEPT_HDR_LEN;
 	decided = px_get_be64(m->body);
-	lo = px_get_be64(m->body + 8);
-	hi = px_get_be64(m->body + 16);
-	if (!px_batch_valid(value, len) || lo > hi || hi > decided)
+	if (!px_batch_valid(value, len) ||
+	    !get_commit(m->body + 8, decided, &lo, &hi))
 		return -EINVAL;
 	take_leader(l, b);
 	if (decided > l->delivered)
 		note_known(l, now, decided);
-	if (i <= l->delivered || !in_window(l, i)) {
-		if (i > l->delivered)
-			l->stats.ignored++;
-		learn_commit(l, now, b, lo, hi);
-		return 0;
+	if (i <= l->delivered)
+		goto commit;
+	if (!in_window(l, i)) {
+		l->stats.ignored++;
+		goto commit;
 	}
 	s = lslot_get(l, i);
 	if (s->decided) {
@@ -614,9 +624,8 @@ static int on_heartbeat(struct px_learner *l, u64 now, const struct px_msg *m)
 	    px_ballot_node(m->ballot) != m->src)
 		return -EINVAL;
 	decided = px_get_be64(m->body);
-	lo = px_get_be64(m->body + 16);
-	hi = px_get_be64(m->body + 24);
-	if (px_get_be64(m->body + 8) > decided || lo > hi || hi > decided)
+	if (px_get_be64(m->body + 8) > decided ||
+	    !get_commit(m->body + 16, decided, &lo, &hi))
 		return -EINVAL;
 	take_leader(l, m->ballot);
 	if (decided > l->delivered)
