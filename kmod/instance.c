@@ -367,6 +367,7 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 		inst->acc = kzalloc(sizeof(*inst->acc), GFP_KERNEL);
 		if (!inst->acc)
 			goto err_roles;
+		inst->cfg.volatile_acceptor = !opts || !opts->state_path;
 		err = px_acceptor_init(inst->acc, &inst->cfg);
 		if (err) {
 			kfree(inst->acc);

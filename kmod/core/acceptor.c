@@ -153,12 +153,20 @@ static int send_nack(struct px_acceptor *a, const struct px_msg *m)
 	return 0;
 }
 
+/* Queue a record for the log, unless nothing keeps one (false: -ENOMEM). */
+static bool acc_record(struct px_acceptor *a, u8 kind, u64 ballot,
+		       u64 instance, const u8 *value, u32 len)
+{
+	return a->cfg.volatile_acceptor ||
+	       px_ready_record(&a->out, kind, ballot, instance, value, len);
+}
+
 /* Raise the promise to @b, queueing its record.  -ENOMEM changes nothing. */
 static int acc_promise(struct px_acceptor *a, u64 b)
 {
 	if (b <= a->promised)
 		return 0;
-	if (!px_ready_record(&a->out, PX_REC_PROMISE, b, 0, NULL, 0))
+	if (!acc_record(a, PX_REC_PROMISE, b, 0, NULL, 0))
 		return -ENOMEM;
 	a->promised = b;
 	return 0;
@@ -256,7 +264,7 @@ static int on_accept(struct px_acceptor *a, const struct px_msg *m)
 		err = acc_promise(a, b);
 		if (err)
 			return err;
-		if (!px_ready_record(&a->out, PX_REC_ACCEPT, b, i, value, len))
+		if (!acc_record(a, PX_REC_ACCEPT, b, i, value, len))
 			return -ENOMEM;
 		err = acc_store(a, i, b, value, len);
 		if (err)
@@ -282,7 +290,7 @@ static int on_heartbeat(struct px_acceptor *a, const struct px_msg *m)
 		return -EINVAL;
 	if (trim <= a->trim)
 		return 0;
-	if (!px_ready_record(&a->out, PX_REC_TRIM, 0, trim, NULL, 0))
+	if (!acc_record(a, PX_REC_TRIM, 0, trim, NULL, 0))
 		return -ENOMEM;
 	acc_trim(a, trim);
 	return 0;

@@ -127,6 +127,12 @@ struct px_config {
 	 * accepted, but a lagging peer may then find no usable snapshot.
 	 */
 	u32 snapshot_every;
+	/*
+	 * Acceptor: nothing persists its state (in-memory mode), so it makes
+	 * no px_record of promises, votes and trims (px_ready.persist stays
+	 * empty): they would be allocated, copied and dropped.
+	 */
+	bool volatile_acceptor;
 };
 
 enum {

@@ -519,6 +519,34 @@ static void test_out_of_memory(void)
 	px_acceptor_uninit(&a);
 }
 
+/* In-memory mode: the same answers and state, and no records at all. */
+static void test_volatile(void)
+{
+	struct px_config c = cfg_small(16);
+	struct px_acceptor a;
+	struct px_ready rd;
+
+	c.volatile_acceptor = true;
+	CHECK_EQ(px_acceptor_init(&a, &c), 0);
+	CHECK_EQ(do_prepare(&a, 2, B(1, 2), 1), 0);
+	CHECK_EQ(do_accept(&a, 2, B(1, 2), 1, 1, 10), 0);
+	CHECK_EQ(do_accept(&a, 3, B(2, 3), 2, 1, 10), 0);
+	CHECK_EQ(do_heartbeat(&a, 3, B(2, 3), 2, 1), 0);
+	take(&a, &rd);
+	CHECK_EQ(rd.n_persist, 0);
+	CHECK(rd.persist == NULL);
+	CHECK_EQ(rd.n_msgs, 3);		/* PROMISE, ACCEPTED, ACCEPTED */
+	CHECK(rd.msgs && rd.msgs->type == PAXOS_MSG_PROMISE);
+	CHECK(rd.msgs && rd.msgs->next &&
+	      rd.msgs->next->type == PAXOS_MSG_ACCEPTED &&
+	      rd.msgs->next->dst == 2);
+	px_ready_free(&rd);
+	CHECK(a.promised == B(2, 3));
+	CHECK_EQ(a.highest, 2);
+	CHECK_EQ(a.trim, 1);
+	px_acceptor_uninit(&a);
+}
+
 int main(void)
 {
 	RUN(test_prepare_promise_nack);
@@ -527,5 +555,6 @@ int main(void)
 	RUN(test_restore);
 	RUN(test_promise_too_big);
 	RUN(test_out_of_memory);
+	RUN(test_volatile);
 	CHECK_DONE();
 }

@@ -488,6 +488,7 @@ int main(int argc, char **argv)
 	}
 	if (pxd_net_open(d))
 		goto out;
+	d->cfg.volatile_acceptor = true;	/* as paxos.ko without a state path */
 	if (px_acceptor_init(&d->acc, &d->cfg)) {
 		fprintf(stderr, "pxd: acceptor init failed\n");
 		goto out_net;
