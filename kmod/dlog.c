@@ -3,10 +3,10 @@
  * Delivery log: the instances the learner delivered, retained for readers
  * of /dev/paxos.
  *
- * The learner's own retention belongs to the learner thread
- * (px_learner_value() is only valid until the next call on the learner), so
- * the learner thread copies each delivered value here, in order, and readers
- * take a reference on an entry and copy from it without holding any lock.
+ * The learner thread appends each delivered instance here, in order; an
+ * entry holds a reference on the learner's value (never written once
+ * delivered, see px_value_hold()) instead of a copy.  Readers take a
+ * reference on an entry and copy from it without holding any lock.
  * Retention is bounded by a number of instances (a power of two, the ring)
  * and by bytes; the oldest entries go first.  An entry of a snapshot point
  * carries a SNAP_POINT record after its commands.  When the learner
@@ -39,8 +39,10 @@ int px_dlog_init(struct px_dlog *log, u32 slots, size_t max_bytes)
 
 void px_dent_put(struct px_dent *e)
 {
-	if (e && refcount_dec_and_test(&e->ref))
-		kvfree(e);
+	if (e && refcount_dec_and_test(&e->ref)) {
+		px_value_free(e->value);
+		kfree(e);
+	}
 }
 
 /* Under lock: drop the oldest entry. */
@@ -91,15 +93,16 @@ int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 	struct px_dent *e;
 	int err = 0, n_cmds;
 
-	e = kvmalloc(struct_size(e, value, len), GFP_KERNEL);
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
 	refcount_set(&e->ref, 1);
 	e->instance = instance;
-	e->len = len;
-	if (len)
-		memcpy(e->value, value, len);
-	e->n_cmds = count_cmds(e->value, len);
+	e->len = value ? len : 0;
+	e->value = value;
+	if (value)
+		px_value_hold(value);
+	e->n_cmds = count_cmds(e->value, e->len);
 	e->snap_point = snap_point;
 	n_cmds = e->n_cmds;
 
@@ -126,7 +129,7 @@ int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 	}
 	spin_unlock_bh(&log->lock);
 	if (e) {
-		kvfree(e);
+		px_dent_put(e);
 		return err;
 	}
 	return n_cmds;

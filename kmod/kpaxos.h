@@ -3,15 +3,15 @@
  * paxos.ko internals: the kernel glue around the pure protocol core.
  *
  *   main.c      module init/exit
- *   platform.c  px_alloc()/px_free() for the core
+ *   platform.c  px_alloc()/px_free() and the learner's shared values
  *   instance.c  one instance per network namespace: config, lifetime, status
  *   eth.c       raw Ethernet: packet_type receive, dev_queue_xmit send,
  *               netdevice notifier
- *   thread.c    rx kthread and one kthread per role, bounded queues
+ *   thread.c    the node thread: received frames, the three roles, commands
  *   dlog.c      delivered instances retained for readers of /dev/paxos
  *   chardev.c   /dev/paxos: propose, read deliveries, ioctls, poll
  *   stats.c     status snapshot, debugfs, tracepoints
- *   netlink.c   generic netlink family (stub for now)
+ *   netlink.c   generic netlink family: configuration, status, events
  *
  * Locking, outermost first:
  *   paxos_net.lock (mutex)   - up/down/namespace exit; parameters
@@ -86,6 +86,9 @@ struct px_ucmd {
 	u8 data[];
 };
 
+/* Another reference to a learner's value (core/px_platform.h). */
+void px_value_hold(const void *ptr);
+
 /* --------------------------------------------------------- delivery log */
 
 /* One delivered instance, shared by readers through a reference. */
@@ -95,7 +98,8 @@ struct px_dent {
 	u32 len;
 	u32 n_cmds;		/* commands a reader gets (not flagged DUP) */
 	bool snap_point;	/* a SNAP_POINT record follows the commands */
-	u8 value[];		/* batch encoding, DUP flags set */
+	/* the learner's value (batch encoding, DUP flags set), held */
+	const u8 *value;
 };
 
 /* Command position of an entry's SNAP_POINT record in a file's cursor. */
@@ -114,7 +118,11 @@ struct px_dlog {
 
 int px_dlog_init(struct px_dlog *log, u32 slots, size_t max_bytes);
 void px_dlog_uninit(struct px_dlog *log);
-/* Commands readers will get from it (>= 0), or -errno. */
+/*
+ * Append @value (a px_value_alloc() block: the entry holds a reference, see
+ * px_value_hold(); NULL: none).  Commands readers will get from it (>= 0),
+ * or -errno.
+ */
 int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 		   u32 len, bool snap_point);
 /* A snapshot at @index was installed: drop everything, restart at index + 1. */

@@ -2,7 +2,8 @@
 /*
  * The protocol core's platform hooks for the kernel (see core/px_platform.h).
  * The core only ever runs in the instance's kthreads, so GFP_KERNEL is fine;
- * values may be up to PAXOS_MAX_MSG, hence kvmalloc.
+ * values may be up to PAXOS_MAX_MSG, hence kvmalloc.  The learner's values
+ * are shared with the delivery log by reference (px_value_hold()).
  */
 #include "kpaxos.h"
 
@@ -18,4 +19,46 @@ void *px_alloc(size_t size)
 void px_free(void *ptr)
 {
 	kvfree(ptr);
+}
+
+/* A value and its reference count, ahead of it (data 16-byte aligned). */
+struct px_value {
+	refcount_t ref;
+	u32 pad[3];
+	u8 data[];
+};
+
+static struct px_value *to_value(const void *ptr)
+{
+	return container_of((void *)ptr, struct px_value, data);
+}
+
+void *px_value_alloc(size_t size)
+{
+	struct px_value *v;
+
+	might_sleep();
+	v = kvmalloc(struct_size(v, data, size), GFP_KERNEL);
+	if (!v)
+		return NULL;
+	refcount_set(&v->ref, 1);
+	return v->data;
+}
+
+/* Another reference to a px_value_alloc() block (kpaxos.h). */
+void px_value_hold(const void *ptr)
+{
+	refcount_inc(&to_value(ptr)->ref);
+}
+
+/* Any context: the last reference may go under a spinlock (dlog.c). */
+void px_value_free(const void *ptr)
+{
+	struct px_value *v;
+
+	if (!ptr)
+		return;
+	v = to_value(ptr);
+	if (refcount_dec_and_test(&v->ref))
+		kvfree(v);
 }

@@ -440,7 +440,7 @@ static void snapshot_installed(struct paxos_instance *inst, u64 index)
 	wake_up_interruptible_poll(&inst->read_wq, EPOLLIN);
 }
 
-/* Learner: copy newly delivered instances for readers, then wake them. */
+/* Learner: hand newly delivered instances to readers, then wake them. */
 static void publish_deliveries(struct px_role_thread *t, u64 delivered)
 {
 	struct paxos_instance *inst = t->inst;

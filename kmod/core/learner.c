@@ -139,7 +139,7 @@ static struct px_lslot *lslot_at(const struct px_learner *l, u64 instance)
 
 static void lslot_reset(struct px_lslot *s, u64 instance)
 {
-	px_free(s->value);
+	px_value_free(s->value);
 	px_memset(s, 0, sizeof(*s));
 	s->instance = instance;
 }
@@ -374,7 +374,7 @@ static void decide_in(struct px_learner *l, u64 now, struct px_lslot *s,
 	note_known(l, now, s->instance);
 	/* A value of an older ballot may differ from the chosen one. */
 	if (s->value && s->vballot < b) {
-		px_free(s->value);
+		px_value_free(s->value);
 		s->value = NULL;
 		s->len = 0;
 	}
@@ -503,12 +503,12 @@ static void take_leader(struct px_learner *l, u64 ballot)
 /* Store @value (copied) as the value of ballot @b for pending slot @s. */
 static int set_value(struct px_lslot *s, u64 b, const u8 *value, u32 len)
 {
-	u8 *copy = px_alloc(len);
+	u8 *copy = px_value_alloc(len);
 
 	if (!copy)
 		return -ENOMEM;
 	px_memcpy(copy, value, len);
-	px_free(s->value);
+	px_value_free(s->value);
 	s->value = copy;
 	s->len = len;
 	s->vballot = b;
@@ -854,7 +854,7 @@ void px_learner_destroy(struct px_learner *l)
 	if (!l)
 		return;
 	for (i = 0; i <= l->mask; i++)
-		px_free(l->slots[i].value);
+		px_value_free(l->slots[i].value);
 	for (i = 0; i < PX_SNAP_PENDING; i++)
 		px_free(l->pend[i].meta);
 	px_free(l->cur.buf);

@@ -35,6 +35,27 @@ typedef int64_t s64;
 void *px_alloc(size_t size);
 void px_free(void *ptr);
 
+/*
+ * The learner's values: in the kernel they carry a reference count, so
+ * that the delivery log shares a delivered value instead of copying it
+ * (px_value_hold(), kmod/platform.c); px_value_free() drops a reference.
+ * Elsewhere they are plain allocations.
+ */
+#ifdef __KERNEL__
+void *px_value_alloc(size_t size);
+void px_value_free(const void *ptr);
+#else
+static inline void *px_value_alloc(size_t size)
+{
+	return px_alloc(size);
+}
+
+static inline void px_value_free(const void *ptr)
+{
+	px_free((void *)ptr);
+}
+#endif
+
 #define px_memcpy(d, s, n)	__builtin_memcpy((d), (s), (n))
 #define px_memset(d, c, n)	__builtin_memset((d), (c), (n))
 #define px_memcmp(a, b, n)	__builtin_memcmp((a), (b), (n))
