@@ -31,4 +31,18 @@
 #include <asm/unaligned.h>
 #endif
 
+/* page_frag_cache_drain() is 6.9+; 6.1 drains the cache's page by hand. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#include <linux/gfp.h>
+#include <linux/mm.h>
+
+static inline void page_frag_cache_drain(struct page_frag_cache *nc)
+{
+	if (!nc->va)
+		return;
+	__page_frag_cache_drain(virt_to_head_page(nc->va), nc->pagecnt_bias);
+	nc->va = NULL;
+}
+#endif
+
 #endif /* KPAXOS_COMPAT_H */

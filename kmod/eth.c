@@ -118,6 +118,31 @@ u32 px_eth_mtu(struct paxos_instance *inst)
 	return mtu;
 }
 
+/*
+ * An skb for @len bytes of data: its head from the node thread's page
+ * fragment cache when it fits in a page (a pointer bump, where a slab
+ * object of that size is a refill or a remote free away, and zeroed),
+ * else from alloc_skb().  Node thread only.
+ */
+static struct sk_buff *frame_skb(struct paxos_instance *inst,
+				 unsigned int len)
+{
+	unsigned int size = SKB_DATA_ALIGN(len) +
+			    SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	struct sk_buff *skb;
+	void *data;
+
+	if (size > PAGE_SIZE)
+		return alloc_skb(len, GFP_KERNEL);
+	data = page_frag_alloc(&inst->tx_frag, size, GFP_KERNEL);
+	if (!data)
+		return NULL;
+	skb = build_skb(data, size);
+	if (!skb)
+		page_frag_free(data);
+	return skb;
+}
+
 static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 		      const struct px_wire_cfg *wcfg, const struct px_msg *m,
 		      u32 seq, u32 idx, const u8 *dmac)
@@ -130,7 +155,7 @@ static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 	/* No fragment is longer than the whole message in one frame. */
 	len = min_t(u32, wcfg->mtu, PAXOS_FRAME_HDR_LEN + m->len +
 		    (wcfg->key ? PAXOS_AUTH_TAG_LEN : 0));
-	skb = alloc_skb(hlen + len + tlen, GFP_KERNEL);
+	skb = frame_skb(inst, hlen + len + tlen);
 	if (!skb)
 		return -ENOMEM;
 	skb_reserve(skb, hlen);

@@ -442,6 +442,7 @@ static void instance_free_state(struct paxos_instance *inst)
 	inst->prop = NULL;
 	inst->acc = NULL;
 	px_reasm_uninit(&inst->reasm);
+	page_frag_cache_drain(&inst->tx_frag);
 	px_storage_close(inst->store);
 	inst->store = NULL;
 	memzero_explicit(inst->key, sizeof(inst->key));

@@ -223,6 +223,7 @@ struct paxos_instance {
 	wait_queue_head_t node_wq;
 	struct task_struct *node_task;
 	struct px_reasm reasm;		/* node thread only */
+	struct page_frag_cache tx_frag;	/* node thread only: frames sent */
 
 	/* Roles (thread.c); each object is owned by its thread. */
 	struct px_acceptor *acc;
