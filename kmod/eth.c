@@ -119,10 +119,10 @@ u32 px_eth_mtu(struct paxos_instance *inst)
 }
 
 /*
- * An skb for @len bytes of data: its head from the node thread's page
- * fragment cache when it fits in a page (a pointer bump, where a slab
- * object of that size is a refill or a remote free away, and zeroed),
- * else from alloc_skb().  Node thread only.
+ * An skb for @len bytes of data.  When it fits in a page its head is cut
+ * from the instance's page fragment cache: a pointer bump, where a slab
+ * object of that size often costs a refill or a remote free and is zeroed
+ * (init_on_alloc).  Larger ones come from alloc_skb().  Node thread only.
  */
 static struct sk_buff *frame_skb(struct paxos_instance *inst,
 				 unsigned int len)
