@@ -128,6 +128,20 @@ static struct kunit_suite queue_suite = {
 
 /* -------------------------------------------------------- delivery log */
 
+/*
+ * A value as the learner hands it over: a px_value_alloc() block, which
+ * the log's entries hold a reference on.  The caller drops its own with
+ * px_value_free().
+ */
+static u8 *dlog_value(struct kunit *test, const u8 *v, u32 len)
+{
+	u8 *p = px_value_alloc(len);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memcpy(p, v, len);
+	return p;
+}
+
 static struct px_dlog *new_dlog(struct kunit *test, u32 slots, size_t bytes)
 {
 	struct px_dlog *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
@@ -149,6 +163,8 @@ static void dlog_append_get(struct kunit *test)
 	u8 *noop = kpx_noop(test, &nlen);
 	int err;
 
+	v = dlog_value(test, v, len);
+	noop = dlog_value(test, noop, nlen);
 	KUNIT_EXPECT_EQ(test, px_dlog_next(log), 1ull);
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 1));
 	e = px_dlog_get(log, 1, &err, NULL);
@@ -180,6 +196,8 @@ static void dlog_append_get(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 2));
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 3));
 	px_dlog_uninit(log);
+	px_value_free(v);
+	px_value_free(noop);
 }
 
 static void dlog_evicts_oldest(struct kunit *test)
@@ -191,6 +209,7 @@ static void dlog_evicts_oldest(struct kunit *test)
 	u8 *v = kpx_value(test, &c, 1, &len);
 	int err;
 
+	v = dlog_value(test, v, len);
 	/* By count: a ring of 16 instances. */
 	for (i = 1; i <= 17; i++)
 		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, false), 1);
@@ -216,6 +235,7 @@ static void dlog_evicts_oldest(struct kunit *test)
 	px_dent_put(e);
 	KUNIT_EXPECT_LE(test, log->bytes, (size_t)100);
 	px_dlog_uninit(log);
+	px_value_free(v);
 }
 
 /* Commands the learner flagged as retries are not counted for readers. */
@@ -227,19 +247,24 @@ static void dlog_skips_duplicates(struct kunit *test)
 	struct px_dlog *log = new_dlog(test, 16, 1 << 20);
 	u32 len;
 	u8 *v = kpx_value(test, cmds, 2, &len);
+	u8 *v1, *v2;
 
 	/* flags of the first command */
 	px_put_be32(v + PAXOS_BATCH_HDR_LEN + 20, PAXOS_CMD_F_DUP);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
+	v1 = dlog_value(test, v, len);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v1, len, false), 1);
 	px_put_be32(v + PAXOS_BATCH_HDR_LEN + 20 + PAXOS_CMD_HDR_LEN + 5,
 		    PAXOS_CMD_F_DUP);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v, len, false), 0);
+	v2 = dlog_value(test, v, len);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v2, len, false), 0);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 1));
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 2));
 	px_dlog_uninit(log);
+	px_value_free(v1);
+	px_value_free(v2);
 }
 
-/* A reader's reference outlives the log. */
+/* A reader's reference outlives the log, and the learner's on the value. */
 static void dlog_reader_outlives_log(struct kunit *test)
 {
 	static const struct kpx_cmd c = { 1, 1, "kept" };
@@ -247,15 +272,20 @@ static void dlog_reader_outlives_log(struct kunit *test)
 	struct px_dent *e;
 	u32 len;
 	u8 *v = kpx_value(test, &c, 1, &len);
+	u8 *held;
 	int err;
 
-	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
+	held = dlog_value(test, v, len);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, held, len, false), 1);
+	px_value_free(held);		/* the learner let go of it */
 	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_PTR_EQ(test, e->value, (const u8 *)held);
 	px_dlog_uninit(log);
 	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 1, &err, NULL));
 	KUNIT_EXPECT_EQ(test, err, -ENOTCONN);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v, len, false), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, held, len, false),
+			-ENOTCONN);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 2));
 	KUNIT_EXPECT_EQ(test, e->instance, 1ull);
 	KUNIT_EXPECT_EQ(test, memcmp(e->value, v, len), 0);
@@ -279,6 +309,8 @@ static void dlog_snap_point_restart(struct kunit *test)
 	u64 first = 0;
 	int err;
 
+	v = dlog_value(test, v, len);
+	noop = dlog_value(test, noop, nlen);
 	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
 	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 2, noop, nlen, true), 0);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 2));
@@ -308,6 +340,8 @@ static void dlog_snap_point_restart(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, e->snap_point);
 	px_dent_put(e);
 	px_dlog_uninit(log);
+	px_value_free(v);
+	px_value_free(noop);
 }
 
 static struct kunit_case dlog_cases[] = {
