@@ -71,7 +71,10 @@ nocap=(setpriv --inh-caps=-net_admin --bounding-set=-net_admin)
 	--peer 1=02:00:00:00:00:01 >/dev/null || fail "UP without CAP_NET_ADMIN"
 "${nocap[@]}" "$PXTEST" --netns px1 status >/dev/null ||
 	fail "STATUS without CAP_NET_ADMIN"
-assert_eq "$leader" "$(px_leader 1)" "node 1 still up after refused DOWN"
+# still up: the node answers for itself (a leader change on a slow debug
+# kernel is not what this checks; the bad frames above are checked for it)
+assert_eq 1 "$(px_stat 1 node_id 2>/dev/null)" \
+	"node 1 still up after refused DOWN"
 # another user cannot even open the device (mode 0600)
 setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$PXTEST" --expect EACCES status >/dev/null ||
