@@ -86,9 +86,6 @@ struct px_ucmd {
 	u8 data[];
 };
 
-/* Another reference to a learner's value (core/px_platform.h). */
-void px_value_hold(const void *ptr);
-
 /* --------------------------------------------------------- delivery log */
 
 /* One delivered instance, shared by readers through a reference. */

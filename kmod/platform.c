@@ -45,7 +45,7 @@ void *px_value_alloc(size_t size)
 	return v->data;
 }
 
-/* Another reference to a px_value_alloc() block (kpaxos.h). */
+/* Another reference to a px_value_alloc() block. */
 void px_value_hold(const void *ptr)
 {
 	refcount_inc(&to_value(ptr)->ref);

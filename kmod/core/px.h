@@ -366,7 +366,7 @@ void px_learner_info(const struct px_learner *l, struct px_learner_info *i);
  * yet or no longer retained (*gone set to true in the latter case).
  * The pointer is valid until the next call on @l; it is the block
  * px_value_alloc() returned, never written again, so a platform with
- * references may keep it longer (kmod/thread.c).
+ * references may keep it longer (kmod/dlog.c).
  */
 const u8 *px_learner_value(const struct px_learner *l, u64 instance,
 			   u32 *len, bool *gone);

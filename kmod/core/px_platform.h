@@ -43,6 +43,7 @@ void px_free(void *ptr);
  */
 #ifdef __KERNEL__
 void *px_value_alloc(size_t size);
+void px_value_hold(const void *ptr);	/* glue only: the core never holds */
 void px_value_free(const void *ptr);
 #else
 static inline void *px_value_alloc(size_t size)
