@@ -144,6 +144,7 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 	struct px_ucmd *c;
 	ssize_t n = 0;
 	u32 cmds = 0;
+	u64 t0 = px_prof_start();
 	int err;
 
 	if (count < sizeof(struct paxos_propose_hdr))
@@ -197,6 +198,7 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 	atomic64_add(cmds, &inst->cnt.proposals);
 	px_proposer_kick(inst);
 	paxos_instance_put(inst);
+	px_prof_end(PXP_WRITE, t0);
 	return len;
 
 out_put:
@@ -357,7 +359,7 @@ static ssize_t paxos_read(struct file *file, char __user *buf, size_t count,
 	if (count < sizeof(struct paxos_delivery_hdr))
 		return -EMSGSIZE;
 	for (;;) {
-		u64 want;
+		u64 want, t0 = px_prof_start();
 
 		mutex_lock(&pf->lock);
 		inst = bind_locked(pf);
@@ -369,6 +371,7 @@ static ssize_t paxos_read(struct file *file, char __user *buf, size_t count,
 		want = pf->cur_inst;
 		kref_get(&inst->ref);
 		mutex_unlock(&pf->lock);
+		px_prof_end(PXP_READ, t0);
 
 		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK)) {
 			paxos_instance_put(inst);

@@ -29,6 +29,7 @@ static int px_eth_rcv(struct sk_buff *skb, struct net_device *dev,
 {
 	struct paxos_instance *inst =
 		container_of(pt, struct paxos_instance, ptype);
+	u64 t0 = px_prof_start();
 
 	/* Unicast for another station (flooded by a bridge): not ours. */
 	if (skb->pkt_type == PACKET_OTHERHOST ||
@@ -49,6 +50,7 @@ static int px_eth_rcv(struct sk_buff *skb, struct net_device *dev,
 		return NET_RX_DROP;
 	}
 	px_rx_enqueue(inst, skb);
+	px_prof_end(PXP_RX_IRQ, t0);
 	return NET_RX_SUCCESS;
 }
 
@@ -151,11 +153,13 @@ static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 	unsigned int tlen = dev->needed_tailroom;
 	struct sk_buff *skb;
 	int len, err;
+	u64 t0 = px_prof_start();
 
 	/* No fragment is longer than the whole message in one frame. */
 	len = min_t(u32, wcfg->mtu, PAXOS_FRAME_HDR_LEN + m->len +
 		    (wcfg->key ? PAXOS_AUTH_TAG_LEN : 0));
 	skb = frame_skb(inst, hlen + len + tlen);
+	px_prof_end(PXP_SKB, t0);
 	if (!skb)
 		return -ENOMEM;
 	skb_reserve(skb, hlen);
@@ -175,7 +179,9 @@ static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 		kfree_skb(skb);
 		return -EINVAL;
 	}
+	t0 = px_prof_start();
 	err = dev_queue_xmit(skb);
+	px_prof_end(PXP_XMIT, t0);
 	if (err != NET_XMIT_SUCCESS && err != NET_XMIT_CN)
 		return -ENOBUFS;
 	return 0;

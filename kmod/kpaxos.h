@@ -38,6 +38,7 @@
 #include <linux/completion.h>
 
 #include "compat.h"
+#include "prof.h"
 #include "core/px.h"
 #include "core/px_wire.h"
 

@@ -12,13 +12,21 @@
 
 void *px_alloc(size_t size)
 {
+	u64 t0 = px_prof_start();
+	void *p;
+
 	might_sleep();
-	return kvmalloc(size, GFP_KERNEL);
+	p = kvmalloc(size, GFP_KERNEL);
+	px_prof_end(size > 1024 ? PXP_ALLOC_BIG : PXP_ALLOC, t0);
+	return p;
 }
 
 void px_free(void *ptr)
 {
+	u64 t0 = px_prof_start();
+
 	kvfree(ptr);
+	px_prof_end(PXP_FREE, t0);
 }
 
 /* A value and its reference count, ahead of it (data 16-byte aligned). */
@@ -35,10 +43,12 @@ static struct px_value *to_value(const void *ptr)
 
 void *px_value_alloc(size_t size)
 {
+	u64 t0 = px_prof_start();
 	struct px_value *v;
 
 	might_sleep();
 	v = kvmalloc(struct_size(v, data, size), GFP_KERNEL);
+	px_prof_end(size > 1024 ? PXP_ALLOC_BIG : PXP_ALLOC, t0);
 	if (!v)
 		return NULL;
 	refcount_set(&v->ref, 1);
@@ -59,6 +69,10 @@ void px_value_free(const void *ptr)
 	if (!ptr)
 		return;
 	v = to_value(ptr);
-	if (refcount_dec_and_test(&v->ref))
+	if (refcount_dec_and_test(&v->ref)) {
+		u64 t0 = px_prof_start();
+
 		kvfree(v);
+		px_prof_end(PXP_FREE, t0);
+	}
 }

@@ -17,6 +17,49 @@
 
 static struct dentry *paxos_debugfs_root;
 
+#ifdef KPAXOS_PROF
+struct px_prof px_prof;
+
+static int prof_show(struct seq_file *m, void *v)
+{
+	static const char *const names[PXP_NR] = PXP_NAMES;
+	int i;
+
+	for (i = 0; i < PXP_NR; i++)
+		seq_printf(m, "%s %lld %lld\n", names[i],
+			   (long long)atomic64_read(&px_prof.ns[i]),
+			   (long long)atomic64_read(&px_prof.n[i]));
+	return 0;
+}
+
+static int prof_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, prof_show, NULL);
+}
+
+/* Any write resets the sums. */
+static ssize_t prof_write(struct file *file, const char __user *buf,
+			  size_t count, loff_t *ppos)
+{
+	int i;
+
+	for (i = 0; i < PXP_NR; i++) {
+		atomic64_set(&px_prof.ns[i], 0);
+		atomic64_set(&px_prof.n[i], 0);
+	}
+	return count;
+}
+
+static const struct file_operations prof_fops = {
+	.owner = THIS_MODULE,
+	.open = prof_open,
+	.read = seq_read,
+	.write = prof_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+#endif
+
 /* Configurations from a snapshot; the one of UP before the first pass. */
 static u32 snap_members(struct paxos_instance *inst,
 			const struct px_snapshot *snap, u32 *latest)
@@ -173,6 +216,10 @@ int paxos_stats_init(void)
 {
 	/* debugfs is optional: without it, the status ioctl remains */
 	paxos_debugfs_root = debugfs_create_dir("paxos", NULL);
+#ifdef KPAXOS_PROF
+	debugfs_create_file("prof", 0600, paxos_debugfs_root, NULL,
+			    &prof_fops);
+#endif
 	return 0;
 }
 

@@ -216,8 +216,11 @@ static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 	wcfg->known = READ_ONCE(inst->wcfg.known);
 	now = px_now();
 	while ((skb = __skb_dequeue(&batch))) {
+		u64 t0 = px_prof_start();
+
 		rx_frame(inst, skb, wcfg, now);
 		consume_skb(skb);
+		px_prof_end(PXP_RX, t0);
 	}
 }
 
@@ -261,8 +264,12 @@ static void send_msgs(struct paxos_instance *inst, u64 now,
 	for (; ob; ob = ob->next) {
 		if (rejoining && muted_while_rejoining(inst, ob))
 			continue;
-		if (ob->dst != inst->self)
+		u64 t0 = px_prof_start();
+
+		if (ob->dst != inst->self) {
 			px_eth_send(inst, ob);
+			px_prof_end(PXP_SEND, t0);
+		}
 		if (ob->dst == inst->self || ob->dst == PAXOS_NODE_ALL) {
 			struct px_msg m = {
 				.type = ob->type,
@@ -274,7 +281,9 @@ static void send_msgs(struct paxos_instance *inst, u64 now,
 				.len = ob->len,
 			};
 
+			t0 = px_prof_start();
 			deliver(inst, now, &m);
+			px_prof_end(PXP_LOCAL, t0);
 		}
 	}
 }
@@ -506,8 +515,12 @@ static void carry_out(struct px_role_thread *t, u64 now)
 	send_msgs(inst, now, rd.msgs, rejoining);
 	if (t->id == PX_ROLE_LEARN && rd.restored)
 		snapshot_installed(inst, rd.restored);
-	if (t->id == PX_ROLE_LEARN)
+	if (t->id == PX_ROLE_LEARN) {
+		u64 t0 = px_prof_start();
+
 		publish_deliveries(t, rd.delivered);
+		px_prof_end(PXP_PUBLISH, t0);
+	}
 	px_ready_free(&rd);
 }
 
@@ -571,6 +584,12 @@ static void step_one(struct px_role_thread *t, u64 now,
 		     const struct px_msg *m)
 {
 	struct paxos_instance *inst = t->inst;
+	static const enum px_prof_part part[PX_NR_ROLES] = {
+		[PX_ROLE_ACC] = PXP_STEP_ACC,
+		[PX_ROLE_PROP] = PXP_STEP_PROP,
+		[PX_ROLE_LEARN] = PXP_STEP_LEARN,
+	};
+	u64 t0 = px_prof_start();
 	int err;
 
 	t->stepped = true;
@@ -595,6 +614,7 @@ static void step_one(struct px_role_thread *t, u64 now,
 	}
 	if (err == -EINVAL)
 		px_count_drop(inst, PAXOS_DROP_BAD_BODY);
+	px_prof_end(part[t->id], t0);
 }
 
 /*
@@ -799,27 +819,35 @@ static bool role_configured(struct paxos_instance *inst, enum px_role_id r)
  */
 static u64 role_pass(struct px_role_thread *t)
 {
-	u64 now = px_now(), deadline;
+	u64 now = px_now(), deadline, t0;
 	bool ticked = false;
 
 	if (t->id == PX_ROLE_PROP) {
 		if (inst_rejoined(t->inst))
 			px_proposer_restore(t->inst->prop,
 					    t->inst->rejoin_floor);
+		u64 t0 = px_prof_start();
+
 		feed_membership(t->inst, now);
 		feed_commands(t, now);
+		px_prof_end(PXP_FEED, t0);
 	}
 	if (t->id == PX_ROLE_LEARN)
 		feed_snapshot(t->inst);
 
 	now = px_now();
 	if (now >= role_deadline(t)) {
+		u64 t0 = px_prof_start();
+
 		role_tick(t, now);
+		px_prof_end(PXP_TICK, t0);
 		ticked = true;
 		t->cmd_blocked = false;
 	}
 	carry_out(t, now);
+	t0 = px_prof_start();
 	publish_snapshot(t);
+	px_prof_end(PXP_SNAPSHOT, t0);
 
 	deadline = role_deadline(t);
 	now = px_now();
@@ -874,7 +902,7 @@ static int node_thread(void *arg)
 	struct px_wire_cfg wcfg = inst->wcfg;
 
 	while (!kthread_should_stop()) {
-		u64 deadline = U64_MAX, now;
+		u64 deadline = U64_MAX, now, t0 = px_prof_start();
 		int i;
 
 		rx_drain(inst, &wcfg);
@@ -885,6 +913,7 @@ static int node_thread(void *arg)
 				deadline = min(deadline,
 					       role_pass(&inst->thr[r]));
 		}
+		px_prof_end(PXP_BUSY, t0);
 		cond_resched();
 		if (node_has_work(inst))
 			continue;

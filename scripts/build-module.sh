@@ -14,6 +14,8 @@
 #   --install    then install it: /lib/modules/<V>/extra under $DESTDIR
 #                (kbuild modules_install, unsigned), and depmod when
 #                DESTDIR is empty
+#   --prof       the hand-profiling build (-DKPAXOS_PROF, kmod/prof.h),
+#                in build/<V>-prof/ (for tools/bench/run.sh --prof)
 #
 # Sources are copied (rsync, keeping objects) to build/<V>/ for paxos.ko,
 # or build/<V>/<basename DIR>/ for --src, and built there with
@@ -29,6 +31,7 @@ kdir=
 kver=
 src=
 install=0
+prof=0
 
 die()
 {
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--kver) kver=$2; shift 2 ;;
 	--src) src=$2; shift 2 ;;
 	--install) install=1; shift ;;
+	--prof) prof=1; shift ;;
 	*) break ;;
 	esac
 done
@@ -100,6 +104,7 @@ excl=(--exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' --exclude='*.mod'
       --exclude='*.ko.xz' --exclude='*.ko.zst' --exclude=paxos_version.h)
 if [ -z "$src" ]; then
 	out=$root/build/$rel
+	[ "$prof" = 1 ] && out=$out-prof
 	mkdir -p "$out"
 	rsync -a --delete "${excl[@]}" "$root/Kbuild" "$root/kmod" \
 		"$root/uapi" "$out/"
@@ -119,6 +124,8 @@ flock -w 900 "$lockfd" || die "$out is locked by another build"
 
 ver=$("$root/scripts/version.sh")
 vh="#define PAXOS_VERSION \"$ver\""
+[ "$prof" = 1 ] && vh="$vh
+#define KPAXOS_PROF 1"
 [ "$(cat "$out/paxos_version.h" 2>/dev/null)" = "$vh" ] ||
 	echo "$vh" > "$out/paxos_version.h"
 echo "build-module: building in ${out#"$root"/} against $kdir" >&2

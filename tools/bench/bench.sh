@@ -24,6 +24,8 @@
 #   --sweeps: of head,size,conc,long,lib,batch,window (default all)
 #   --perf: profile (perf record -a, cpu-clock) the first 32-proposer
 #           reference point of each backend into $KPAXOS_OUT/perf-*.txt
+#   --prof: the module is a -DKPAXOS_PROF build (run.sh --prof): every
+#           kernel point records its hand profile (kmod/prof.h)
 set -u
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 set +e		# a failed point is recorded and the run goes on
@@ -38,6 +40,7 @@ WARM=0.5
 ONLY=pingpong,pxd-udp,pxd-raw,kernel
 SWEEPS=head,size,conc,long,lib,batch,window
 PERF=0
+PROF=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1; shift ;;
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift 2 ;;
 	--sweeps) SWEEPS=$2; shift 2 ;;
 	--perf) PERF=1; shift ;;
+	--prof) PROF=1; shift ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -54,6 +58,13 @@ sweep() { [[ ",$SWEEPS," == *",$1,"* ]]; }
 
 mkdir -p "$RUN"
 : > "$RES"
+# `ip netns exec` mounts a sysfs of its own over /sys: the load generator
+# reaches the profile through a debugfs mount outside it
+if [ -n "$PROF" ]; then
+	mkdir -p "$RUN/debugfs"
+	mount -t debugfs debugfs "$RUN/debugfs" &&
+		PROF=$RUN/debugfs/paxos/prof || PROF=
+fi
 emit() { echo "$1" >> "$RES"; }
 note() { log "$*"; emit "{\"kind\":\"note\",\"text\":\"$*\"}"; }
 
@@ -108,6 +119,7 @@ point() {
 		cpu=(--cpu pxd)
 	else
 		cpu=(--cpu px1- --cpu px2- --cpu px3-)
+		[ -n "$PROF" ] && cpu+=(--prof "$PROF")
 	fi
 	local perf_pid=
 	if [ "$PERF" = 1 ] && [[ " $* " == *"sweep=head --tag rep=1 "* ]] &&

@@ -26,7 +26,9 @@
  * command: the whole system's from /proc/stat, the tasks whose comm
  * contains one of --cpu (pxd, or the module's kernel threads), and this
  * process's own.  A per-interval series shows whether the cost per command
- * stays flat as the run gets longer.
+ * stays flat as the run gets longer.  --prof FILE: the module's hand
+ * profile (a build with -DKPAXOS_PROF, kmod/prof.h) is reset at the start
+ * of the measurement and read at its end: time per part and command.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,7 @@ struct cfg {
 	int npats;
 	const char *tags[MAX_TAGS];
 	int ntags;
+	const char *prof;	/* kmod/prof.h's debugfs file, or NULL */
 	bool json;
 };
 
@@ -74,6 +77,7 @@ struct result {
 	double secs;
 	struct series_pt series[MAX_SERIES];
 	int nseries;
+	char prof[4096];	/* the profile file at the end: "part ns n" */
 	pthread_mutex_t lock;
 };
 
@@ -155,6 +159,28 @@ static bool take_status(struct paxos_status *st)
 	return ok;
 }
 
+/* Reset the module's profile (@out NULL) or read it into @out. */
+static void prof_take(char *out, size_t size)
+{
+	FILE *f;
+	size_t n;
+
+	if (!cfg.prof)
+		return;
+	f = fopen(cfg.prof, out ? "r" : "w");
+	if (!f) {
+		fprintf(stderr, "load: %s: %s\n", cfg.prof, strerror(errno));
+		return;
+	}
+	if (out) {
+		n = fread(out, 1, size - 1, f);
+		out[n] = 0;
+	} else {
+		fputs("0\n", f);
+	}
+	fclose(f);
+}
+
 /* Take CPU samples at the start, each interval and the end. */
 static void clock_poll(struct clock *k, struct result *r, u64 now)
 {
@@ -167,6 +193,7 @@ static void clock_poll(struct clock *k, struct result *r, u64 now)
 	if (k->next_pt == k->t_start) {
 		r->cpu0 = s;
 		r->have_st = take_status(&r->st0);
+		prof_take(NULL, 0);
 	} else if (r->nseries < MAX_SERIES) {
 		pt = &r->series[r->nseries++];
 		pt->t = (now - k->t_start) / 1e9;
@@ -177,6 +204,7 @@ static void clock_poll(struct clock *k, struct result *r, u64 now)
 	k->last = s;
 	k->last_cmds = r->nlat;
 	if (k->next_pt >= k->t_end) {
+		prof_take(r->prof, sizeof(r->prof));
 		r->cpu1 = s;
 		if (r->have_st)
 			r->have_st = take_status(&r->st1);
@@ -568,6 +596,31 @@ static void report_status(struct result *r, u64 n)
 	       (unsigned long long)(b->duplicates - a->duplicates));
 }
 
+/* The profile as "part":[us per command, events per command]. */
+static void report_prof(struct result *r, u64 n)
+{
+	const char *p = r->prof;
+	long long ns, cnt;
+	char name[32];
+	int used;
+	bool first = true;
+
+	if (!r->prof[0] || !n)
+		return;
+	printf(cfg.json ? "\"prof\":{" : "profile (us/cmd, events/cmd):");
+	while (sscanf(p, "%31s %lld %lld%n", name, &ns, &cnt, &used) == 3) {
+		if (cfg.json)
+			printf("%s\"%s\":[%.3f,%.3f]", first ? "" : ",",
+			       name, ns / 1e3 / n, (double)cnt / n);
+		else
+			printf(" %s %.2f/%.2f", name, ns / 1e3 / n,
+			       (double)cnt / n);
+		first = false;
+		p += used;
+	}
+	printf(cfg.json ? "}," : "\n");
+}
+
 static void report(struct result *r)
 {
 	double secs = r->secs > 0 ? r->secs : cfg.duration;
@@ -597,6 +650,7 @@ static void report(struct result *r)
 		       bench_pct(r->lat, n, 99.9) / 1e3, per_sys, per_match,
 		       per_self, (unsigned long long)r->retries,
 		       (unsigned long long)r->errors);
+		report_prof(r, n);
 		return;
 	}
 	printf("{\"kind\":\"load\",\"label\":\"%s\",\"target\":\"%s\","
@@ -623,6 +677,7 @@ static void report(struct result *r)
 	       0, (unsigned long long)r->retries,
 	       (unsigned long long)r->errors);
 	report_status(r, n);
+	report_prof(r, n);
 	printf("\"series\":[");
 	for (i = 0; i < (size_t)r->nseries; i++)
 		printf("%s{\"t\":%.2f,\"cmds\":%llu,\"busy_us\":%llu,"
@@ -639,6 +694,7 @@ static void usage(void)
 "usage: load TARGET [-c PROPOSERS] [-s BYTES] [-d SECONDS] [-w WARMUP_S]\n"
 "            [-i INTERVAL_S] [--mode loop|lib|uring] [--cpu COMM]...\n"
 "            [--label L] [--tag KEY=VALUE]... [--timeout-ms N] [--json]\n"
+"            [--prof /sys/kernel/debug/paxos/prof]\n"
 "TARGET is /dev/paxos or a pxd unix socket.\n");
 }
 
@@ -656,6 +712,7 @@ int main(int argc, char **argv)
 		{ "tag", required_argument, NULL, 'T' },
 		{ "timeout-ms", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "prof", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -699,6 +756,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			cfg.json = true;
+			break;
+		case 'P':
+			cfg.prof = optarg;
 			break;
 		case 'h':
 			usage();

@@ -240,6 +240,31 @@ def sweep_rows(pts, sweep, key, fields):
     return rows
 
 
+def prof_table(pts):
+    """The module's hand profile (run.sh --prof): one column per kernel
+    point, one row per part (us per decided command, events per command)."""
+    ps = [p for p in pts if p.get("prof") and p.get("mode") == "loop"]
+    if not ps:
+        return []
+    names = list(ps[0]["prof"])
+
+    def col(p):
+        tag = [p.get("sweep", "")]
+        for k in ("batch_bytes", "window"):
+            if k in p:
+                tag.append("%s=%s" % (k, p[k]))
+        return "%s c%d" % (" ".join(tag), p["conc"])
+
+    rows = []
+    for n in names:
+        rows.append([n] + ["%.2f / %.2f" % tuple(p["prof"].get(n, (0, 0)))
+                           for p in ps])
+    rows.append(["cmds/s"] + [fmt(p["cmds_per_s"], 0) for p in ps])
+    return ["Module hand profile (kmod/prof.h; us / events per decided "
+            "command, the three nodes summed; parts nest, see prof.h):",
+            "", md_table(["part"] + [col(p) for p in ps], rows), ""]
+
+
 def tables(env, pp, pts, notes, r):
     out = []
     e = env
@@ -360,6 +385,7 @@ def tables(env, pp, pts, notes, r):
                               p["lat_us"]["p50"], p["lat_us"]["p99"])
                              for p in libs]))
         out.append("")
+    out += prof_table(pts)
     if notes:
         out.append("Notes:")
         out += ["- " + n for n in notes]

@@ -3,7 +3,7 @@
 #
 # tools/bench/run.sh: host side of `make bench` / `make bench-quick`.
 #
-#   tools/bench/run.sh [--quick] [--idle-poll] [--kver V] [--ko F]
+#   tools/bench/run.sh [--quick] [--idle-poll] [--prof] [--kver V] [--ko F]
 #                      [--timeout S] [--doc FILE] [-- BENCH.SH OPTIONS]
 #
 # Builds tools/bench (and libkpaxos if it can, for load's lib/uring modes),
@@ -24,6 +24,11 @@
 # docs/bench.md, between its results/goals markers) and copy the plots to
 # FILE's directory, bench/ (report.py --doc).
 #
+# --prof: build paxos.ko with -DKPAXOS_PROF (build/<kver>-prof/) and
+# record its hand profile (kmod/prof.h) at every kernel point: time per
+# part of the data path and command, in the JSON and the table.  The
+# timing calls cost time themselves: not for the published numbers.
+#
 # --quick: a short smoke run that asserts only that every part ran and
 # reported; ends with "1 passed, 0 failed" or "0 passed, 1 failed".
 # Timings are never asserted.
@@ -38,12 +43,16 @@ vmargs=()
 benchargs=()
 timeout=
 doc=()
+kver=6.1
+prof=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
 	--idle-poll) append="${append:-} idle=poll"; shift ;;
 	--kver|--ko|--kernel|--moddir|--mem|--smp)
+		[ "$1" = --kver ] && kver=$2
 		vmargs+=("$1" "$2"); shift 2 ;;
+	--prof) prof=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--doc) doc=(--doc "$2"); shift 2 ;;
 	--) shift; benchargs=("$@"); break ;;
@@ -69,6 +78,13 @@ make -s -j2 -C tools/bench >/dev/null || {
 	echo "run.sh: building tools/bench failed" >&2
 	result 1
 }
+
+if [ "$prof" = 1 ]; then
+	ko=$(scripts/build-module.sh --kver "$kver" --prof | tail -1) ||
+		{ echo "run.sh: profile build failed" >&2; result 1; }
+	vmargs+=(--ko "$ko")
+	benchargs=(--prof "${benchargs[@]}")
+fi
 
 name=bench
 if [ "$quick" = 1 ]; then
