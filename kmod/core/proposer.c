@@ -67,14 +67,30 @@
 #define PX_RESEND_BYTES		(PAXOS_MAX_MSG / 4)
 #define PX_WIDE_PREPARES	3	/* then phase 1 narrows its from */
 
-/* A client command waiting in the queue. */
+/*
+ * Client commands wait in chunks, back to back in arrival order, each
+ * command 8-byte aligned: no allocation per command.  A chunk is
+ * PX_QCHUNK bytes, or one command's size if that is larger; the chunks
+ * of the queue are never empty (one is unlinked as soon as its last
+ * command is taken) and one emptied chunk is kept for reuse.
+ */
+#define PX_QCHUNK		65536
+
 struct px_qcmd {
-	struct px_qcmd *next;
 	u64 client_id;
 	u64 seq;
 	u64 queued;		/* time it entered the queue */
 	u32 len;
 	u8 data[];
+};
+
+struct px_qchunk {
+	struct px_qchunk *next;
+	u32 head;		/* offset of the first command not taken */
+	u32 tail;		/* offset past the last command */
+	u32 size;		/* bytes of buf */
+	u32 pad;		/* buf is 8-byte aligned */
+	u8 buf[];
 };
 
 /* An instance the leader has opened and not yet seen decided. */
@@ -151,8 +167,9 @@ struct px_proposer {
 	u64 recampaign_at;	/* leader: no phase 1 for a laggard before */
 
 	/* Client commands not yet in a batch or forwarded. */
-	struct px_qcmd *qhead;
-	struct px_qcmd **qtail;
+	struct px_qchunk *qfirst;	/* NULL: the queue is empty */
+	struct px_qchunk *qlast;
+	struct px_qchunk *qspare;	/* an empty chunk, or NULL */
 	u32 qbytes;		/* encoded size: command headers + data */
 
 	struct px_peer_status status[PAXOS_MAX_NODES + 1];
@@ -226,46 +243,119 @@ static u32 qcmd_size(u32 len)
 	return PAXOS_CMD_HDR_LEN + len;
 }
 
+/* Bytes a command of @len takes in a chunk. */
+static u32 qent_size(u32 len)
+{
+	return (sizeof(struct px_qcmd) + len + 7) & ~7u;
+}
+
+/* The oldest command, or NULL if the queue is empty. */
+static struct px_qcmd *queue_head(const struct px_proposer *p)
+{
+	const struct px_qchunk *k = p->qfirst;
+
+	return k ? (struct px_qcmd *)(k->buf + k->head) : NULL;
+}
+
+/* The command after @c, which is in *@k (moved along), or NULL. */
+static const struct px_qcmd *queue_next(const struct px_qchunk **k,
+					const struct px_qcmd *c)
+{
+	u32 off = (const u8 *)c - (*k)->buf + qent_size(c->len);
+
+	if (off == (*k)->tail) {
+		*k = (*k)->next;
+		if (!*k)
+			return NULL;
+		off = (*k)->head;
+	}
+	return (const struct px_qcmd *)((*k)->buf + off);
+}
+
+/* An empty chunk with room for @need bytes: the spare, or a new one. */
+static struct px_qchunk *chunk_get(struct px_proposer *p, u32 need)
+{
+	struct px_qchunk *k = p->qspare;
+	u32 size = PX_MAX(PX_QCHUNK - (u32)sizeof(*k), need);
+
+	if (k && k->size >= need) {
+		p->qspare = NULL;
+	} else {
+		k = px_alloc(sizeof(*k) + size);
+		if (!k)
+			return NULL;
+		k->size = size;
+	}
+	k->next = NULL;
+	k->head = 0;
+	k->tail = 0;
+	return k;
+}
+
 static bool enqueue(struct px_proposer *p, u64 now, u64 client_id, u64 seq,
 		    const u8 *data, u32 len)
 {
+	struct px_qchunk *k = p->qlast;
+	u32 need = qent_size(len);
 	struct px_qcmd *c;
 
 	if (qcmd_size(len) > p->cfg.queue_bytes - PX_MIN(p->qbytes,
 							 p->cfg.queue_bytes))
 		return false;
-	c = px_alloc(sizeof(*c) + len);
-	if (!c)
-		return false;
-	c->next = NULL;
+	if (!k || k->size - k->tail < need) {
+		k = chunk_get(p, need);
+		if (!k)
+			return false;
+		if (p->qlast)
+			p->qlast->next = k;
+		else
+			p->qfirst = k;
+		p->qlast = k;
+	}
+	c = (struct px_qcmd *)(k->buf + k->tail);
 	c->client_id = client_id;
 	c->seq = seq;
 	c->queued = now;
 	c->len = len;
 	if (len)
 		px_memcpy(c->data, data, len);
-	*p->qtail = c;
-	p->qtail = &c->next;
+	k->tail += need;
 	p->qbytes += qcmd_size(len);
 	p->stats.cmds++;
 	return true;
 }
 
-static struct px_qcmd *dequeue(struct px_proposer *p)
+/* Take the oldest command off the queue (its bytes go with it). */
+static void dequeue(struct px_proposer *p)
 {
-	struct px_qcmd *c = p->qhead;
+	struct px_qchunk *k = p->qfirst;
+	const struct px_qcmd *c = queue_head(p);
 
-	p->qhead = c->next;
-	if (!p->qhead)
-		p->qtail = &p->qhead;
 	p->qbytes -= qcmd_size(c->len);
-	return c;
+	k->head += qent_size(c->len);
+	if (k->head < k->tail)
+		return;
+	p->qfirst = k->next;
+	if (!p->qfirst)
+		p->qlast = NULL;
+	if (p->qspare)
+		px_free(k);
+	else
+		p->qspare = k;
 }
 
 static void queue_free(struct px_proposer *p)
 {
-	while (p->qhead)
-		px_free(dequeue(p));
+	while (p->qfirst) {
+		struct px_qchunk *k = p->qfirst;
+
+		p->qfirst = k->next;
+		px_free(k);
+	}
+	p->qlast = NULL;
+	px_free(p->qspare);
+	p->qspare = NULL;
+	p->qbytes = 0;
 }
 
 /*
@@ -274,10 +364,11 @@ static void queue_free(struct px_proposer *p)
  */
 static u32 batch_measure(const struct px_proposer *p, u32 limit, u32 *len)
 {
+	const struct px_qchunk *k = p->qfirst;
 	const struct px_qcmd *c;
 	u32 n = 0, total = PAXOS_BATCH_HDR_LEN;
 
-	for (c = p->qhead; c; c = c->next) {
+	for (c = queue_head(p); c; c = queue_next(&k, c)) {
 		if (n && total + qcmd_size(c->len) > limit)
 			break;
 		total += qcmd_size(c->len);
@@ -295,7 +386,7 @@ static void batch_encode(struct px_proposer *p, u8 *buf, u32 n)
 
 	px_put_be32(buf, n);
 	for (i = 0; i < n; i++) {
-		struct px_qcmd *c = dequeue(p);
+		const struct px_qcmd *c = queue_head(p);
 
 		px_put_be64(q, c->client_id);
 		px_put_be64(q + 8, c->seq);
@@ -304,7 +395,7 @@ static void batch_encode(struct px_proposer *p, u8 *buf, u32 n)
 		if (c->len)
 			px_memcpy(q + PAXOS_CMD_HDR_LEN, c->data, c->len);
 		q += qcmd_size(c->len);
-		px_free(c);
+		dequeue(p);
 	}
 }
 
@@ -314,7 +405,7 @@ static void forward_queue(struct px_proposer *p)
 	if (p->state != PX_FOLLOWER || !p->leader ||
 	    p->leader == p->cfg.self)
 		return;
-	while (p->qhead) {
+	while (p->qfirst) {
 		struct px_obuf *o;
 		u32 len, n;
 
@@ -675,13 +766,13 @@ static bool window_open(const struct px_proposer *p)
 
 static bool batch_due(const struct px_proposer *p, u64 now)
 {
-	if (!p->qhead)
+	if (!p->qfirst)
 		return false;
 	if (p->next == p->decided + 1)		/* idle pipeline */
 		return true;
 	if (PAXOS_BATCH_HDR_LEN + p->qbytes >= p->cfg.batch_bytes)
 		return true;
-	return now - p->qhead->queued >= p->cfg.batch_delay_us;
+	return now - queue_head(p)->queued >= p->cfg.batch_delay_us;
 }
 
 static bool open_noop(struct px_proposer *p, u64 now)
@@ -1300,7 +1391,6 @@ struct px_proposer *px_proposer_create(const struct px_config *cfg, u64 now)
 	p->lml = p->ml;
 	p->rng = cfg->seed ^ ((u64)cfg->self << 32 | cfg->self);
 	p->state = PX_FOLLOWER;
-	p->qtail = &p->qhead;
 	px_ready_init(&p->out);
 	/* A cluster of one has nobody to wait for. */
 	if (cfg->members == node_bit(cfg->self))
@@ -1446,8 +1536,9 @@ u64 px_proposer_next_deadline(const struct px_proposer *p)
 			if (s->instance == i && !s->chosen)
 				t = PX_MIN(t, s->sent + p->cfg.retransmit_us);
 		}
-		if (p->qhead && window_open(p) && p->next > p->recover_end)
-			t = PX_MIN(t, p->qhead->queued + p->cfg.batch_delay_us);
+		if (p->qfirst && window_open(p) && p->next > p->recover_end)
+			t = PX_MIN(t, queue_head(p)->queued +
+				   p->cfg.batch_delay_us);
 		t = PX_MIN(t, laggards_deadline(p));
 		break;
 	}

@@ -926,6 +926,94 @@ static void test_batching(void)
 	px_proposer_destroy(p);
 }
 
+/* Command k of the queue test: its length and its bytes. */
+static u32 qcmd_len(u32 k)
+{
+	return k % 203;
+}
+
+static u8 qcmd_byte(u32 k, u32 j)
+{
+	return (u8)(k * 7 + j);
+}
+
+static void propose_k(struct px_proposer *p, u64 now, u32 k)
+{
+	static u8 data[256];
+	u32 j;
+
+	for (j = 0; j < qcmd_len(k); j++)
+		data[j] = qcmd_byte(k, j);
+	CHECK_EQ(px_proposer_propose(p, now, 7, k + 1, data, qcmd_len(k)), 0);
+}
+
+/*
+ * The queue keeps commands in chunks of 64 KiB: thousands of commands of
+ * odd sizes, queued while a candidate and then while batches are cut,
+ * come out whole and in order across the chunks.
+ */
+static void test_queue_chunks(void)
+{
+	enum { FIRST = 4000, TOTAL = 6000 };
+	static struct tcmd cmd[1000];
+	struct px_config c;
+	struct px_proposer *p;
+	struct px_proposer_info i;
+	u8 body[20];
+	u32 len = promise_body(body, 0, 0, NULL, 0), k, j, seen = 0;
+	u32 queued = 0;
+	u64 t, inst = 1;
+	int n, m, x;
+
+	cfg3(&c, 1, NODES3);
+	c.window = 1;
+	c.batch_bytes = 16384;
+	p = px_proposer_create(&c, 0);
+	t = campaign(p, 0);
+	/* A candidate keeps what it is given: ~490 KB, eight chunks. */
+	while (queued < FIRST)
+		propose_k(p, t, queued++);
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, FIRST * 24 + (FIRST / 203) * 20503 +
+		 (FIRST % 203) * (FIRST % 203 - 1) / 2);
+	step(p, t, PAXOS_MSG_PROMISE, 1, i.ballot, 1, body, len);
+	step(p, t, PAXOS_MSG_PROMISE, 2, i.ballot, 1, body, len);
+	while (seen < TOTAL) {
+		n = drain(p);
+		x = -1;
+		for (m = 0; m < n; m++)
+			if (out[m].type == PAXOS_MSG_ACCEPT)
+				x = m;
+		CHECK(x >= 0);
+		if (x < 0)
+			break;
+		CHECK_EQ(out[x].instance, inst);
+		m = accept_cmds(&out[x], cmd, PX_ARRAY_SIZE(cmd));
+		CHECK(m > 0 && out[x].len <= PAXOS_ACCEPT_HDR_LEN + 16384);
+		for (x = 0; x < m; x++, seen++) {
+			CHECK_EQ(cmd[x].seq, seen + 1);
+			CHECK_EQ(cmd[x].len, qcmd_len(seen));
+			for (j = 0; j < cmd[x].len; j++)
+				if (cmd[x].data[j] != qcmd_byte(seen, j))
+					break;
+			CHECK_EQ(j, cmd[x].len);
+		}
+		/* More arrive while the head chunks drain. */
+		for (k = 0; k < 37 && queued < TOTAL; k++)
+			propose_k(p, t, queued++);
+		ack(p, t, i.ballot, inst++, 2, 3);
+	}
+	CHECK_EQ(seen, TOTAL);
+	info(p, &i);
+	CHECK_EQ(i.queued_bytes, 0);
+	CHECK_EQ(i.stats.cmds, TOTAL);
+	/* The emptied queue takes commands again. */
+	propose_k(p, t, 0);
+	CHECK_EQ(accept_cmds(find(drain(p), PAXOS_MSG_ACCEPT, inst), cmd, 4),
+		 1);
+	px_proposer_destroy(p);
+}
+
 static void test_max_value_bound(void)
 {
 	struct px_config c;
@@ -1399,6 +1487,7 @@ int main(void)
 	RUN(test_window_and_slide);
 	RUN(test_retransmit);
 	RUN(test_batching);
+	RUN(test_queue_chunks);
 	RUN(test_max_value_bound);
 	RUN(test_propose_errors);
 	RUN(test_forwarding);
