@@ -24,6 +24,20 @@
 #include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
 
+/*
+ * Can this frame complete a message: a message of one frame, or the last
+ * fragment of one?  An earlier fragment does not wake the node thread (the
+ * last one will): a wakeup per fragment costs more than the frame.  The
+ * fields are not checked here, and a wrong answer only delays the frame
+ * to the thread's next pass.
+ */
+static bool frame_ends_msg(const struct sk_buff *skb)
+{
+	const struct paxos_frame_hdr *h = (const void *)skb->data;
+
+	return be16_to_cpu(h->frag_idx) + 1 >= be16_to_cpu(h->frag_cnt);
+}
+
 static int px_eth_rcv(struct sk_buff *skb, struct net_device *dev,
 		      struct packet_type *pt, struct net_device *orig_dev)
 {
@@ -49,7 +63,7 @@ static int px_eth_rcv(struct sk_buff *skb, struct net_device *dev,
 		kfree_skb(skb);
 		return NET_RX_DROP;
 	}
-	px_rx_enqueue(inst, skb);
+	px_rx_enqueue(inst, skb, frame_ends_msg(skb));
 	px_prof_end(PXP_RX_IRQ, t0);
 	return NET_RX_SUCCESS;
 }
@@ -102,7 +116,7 @@ void px_eth_detach(struct paxos_instance *inst)
 	dev_remove_pack(&inst->ptype);	/* waits for running handlers */
 	RCU_INIT_POINTER(inst->dev, NULL);
 	synchronize_net();		/* senders hold their own reference */
-	skb_queue_purge(&inst->rxq);
+	px_rx_purge(inst);
 	pr_info("node %u: detached from %s\n", inst->self, dev->name);
 	netdev_put(dev, &inst->dev_tracker);
 }

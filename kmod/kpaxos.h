@@ -218,6 +218,7 @@ struct paxos_instance {
 	struct packet_type ptype;
 	atomic_t msg_seq;
 	struct sk_buff_head rxq;
+	bool rx_wake_sent;		/* under rxq.lock: since the last drain */
 	wait_queue_head_t node_wq;
 	struct task_struct *node_task;
 	struct px_reasm reasm;		/* node thread only */
@@ -365,7 +366,9 @@ void px_queue_close(struct px_queue *q);
 int px_threads_start(struct paxos_instance *inst);
 void px_threads_stop(struct paxos_instance *inst);
 /* Softirq: a received frame for the node thread. */
-void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb);
+void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb,
+		   bool wake);
+void px_rx_purge(struct paxos_instance *inst);
 void px_proposer_kick(struct paxos_instance *inst);
 /*
  * Have the node thread propose the change @old -> @new: the core's

@@ -32,9 +32,9 @@
  * The receive queue is bounded: a full queue drops the frame and counts
  * PAXOS_DROP_QUEUE_FULL (Paxos retransmits).  Stop order: the thread first,
  * then the command queue is closed (later writers free their entry).
- * The softirq handler only queues the skb and wakes the thread when the
- * queue was empty (otherwise a wakeup is already pending or the thread will
- * see the frame before it sleeps).
+ * The softirq handler only queues the skb, and wakes the thread for a frame
+ * that may end a message, once between two drains (otherwise a wakeup is
+ * already pending or the thread will see the frame before it sleeps).
  */
 #include "kpaxos.h"
 #include "storage.h"
@@ -136,11 +136,17 @@ void px_queue_close(struct px_queue *q)
 static void deliver(struct paxos_instance *inst, u64 now,
 		    const struct px_msg *m);
 
-void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
+/*
+ * Softirq: queue a frame for the node thread.  @wake: the frame may end a
+ * message (eth.c); only such a frame wakes the thread, once between two
+ * drains.  The other frames of a message wait for the one that ends it,
+ * for the thread's next pass or for its timer.
+ */
+void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb,
+		   bool wake)
 {
 	struct sk_buff_head *q = &inst->rxq;
 	unsigned long flags;
-	bool was_empty;
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (skb_queue_len(q) >= READ_ONCE(paxos_rx_queue_len)) {
@@ -149,11 +155,26 @@ void px_rx_enqueue(struct paxos_instance *inst, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	was_empty = skb_queue_empty(q);
 	__skb_queue_tail(q, skb);
+	wake = wake && !inst->rx_wake_sent;
+	if (wake)
+		inst->rx_wake_sent = true;
 	spin_unlock_irqrestore(&q->lock, flags);
-	if (was_empty)
+	if (wake)
 		wake_up(&inst->node_wq);
+}
+
+/* Drop every queued frame (the device goes away). */
+void px_rx_purge(struct paxos_instance *inst)
+{
+	struct sk_buff_head list;
+
+	__skb_queue_head_init(&list);
+	spin_lock_irq(&inst->rxq.lock);
+	skb_queue_splice_init(&inst->rxq, &list);
+	inst->rx_wake_sent = false;
+	spin_unlock_irq(&inst->rxq.lock);
+	__skb_queue_purge(&list);
 }
 
 static void rx_frame(struct paxos_instance *inst, struct sk_buff *skb,
@@ -206,6 +227,7 @@ static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 	__skb_queue_head_init(&batch);
 	spin_lock_irq(&inst->rxq.lock);
 	skb_queue_splice_tail_init(&inst->rxq, &batch);
+	inst->rx_wake_sent = false;
 	spin_unlock_irq(&inst->rxq.lock);
 
 	wcfg->mtu = px_eth_mtu(inst);
