@@ -144,7 +144,7 @@ static ssize_t paxos_write(struct file *file, const char __user *buf,
 	struct px_ucmd *c;
 	ssize_t n = 0;
 	u32 cmds = 0;
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 	int err;
 
 	if (count < sizeof(struct paxos_propose_hdr))
@@ -359,7 +359,8 @@ static ssize_t paxos_read(struct file *file, char __user *buf, size_t count,
 	if (count < sizeof(struct paxos_delivery_hdr))
 		return -EMSGSIZE;
 	for (;;) {
-		u64 want, t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
+		u64 want;
 
 		mutex_lock(&pf->lock);
 		inst = bind_locked(pf);

@@ -43,7 +43,7 @@ static int px_eth_rcv(struct sk_buff *skb, struct net_device *dev,
 {
 	struct paxos_instance *inst =
 		container_of(pt, struct paxos_instance, ptype);
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 
 	/* Unicast for another station (flooded by a bridge): not ours. */
 	if (skb->pkt_type == PACKET_OTHERHOST ||
@@ -167,7 +167,7 @@ static int xmit_frame(struct paxos_instance *inst, struct net_device *dev,
 	unsigned int tlen = dev->needed_tailroom;
 	struct sk_buff *skb;
 	int len, err;
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 
 	/* No fragment is longer than the whole message in one frame. */
 	len = min_t(u32, wcfg->mtu, PAXOS_FRAME_HDR_LEN + m->len +

@@ -12,7 +12,7 @@
 
 void *px_alloc(size_t size)
 {
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 	void *p;
 
 	might_sleep();
@@ -23,7 +23,7 @@ void *px_alloc(size_t size)
 
 void px_free(void *ptr)
 {
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 
 	kvfree(ptr);
 	px_prof_end(PXP_FREE, t0);
@@ -43,7 +43,7 @@ static struct px_value *to_value(const void *ptr)
 
 void *px_value_alloc(size_t size)
 {
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 	struct px_value *v;
 
 	might_sleep();
@@ -70,7 +70,7 @@ void px_value_free(const void *ptr)
 		return;
 	v = to_value(ptr);
 	if (refcount_dec_and_test(&v->ref)) {
-		u64 t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
 
 		kvfree(v);
 		px_prof_end(PXP_FREE, t0);

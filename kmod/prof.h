@@ -11,6 +11,7 @@
 #ifndef KPAXOS_PROF_H
 #define KPAXOS_PROF_H
 
+#include <linux/sched.h>
 #include <linux/sched/clock.h>
 
 enum px_prof_part {
@@ -41,30 +42,49 @@ enum px_prof_part {
 	"publish", "snapshot", "alloc", "alloc_big", "free", "write", \
 	"read" }
 
+/*
+ * A part's time runs from px_prof_start() to px_prof_end() on one CPU
+ * clock.  A part during which its task was switched out (it slept, or was
+ * preempted at a sleeping allocation, say) would count the other tasks'
+ * time: it is left out of the sum and counted apart ("switched").
+ */
+struct px_prof_mark {
+	u64 t;
+	unsigned long sw;	/* context switches of current so far */
+};
+
 #ifdef KPAXOS_PROF
 struct px_prof {
 	atomic64_t ns[PXP_NR];
 	atomic64_t n[PXP_NR];
+	atomic64_t switched[PXP_NR];
 };
 extern struct px_prof px_prof;
 
-static inline u64 px_prof_start(void)
+static inline struct px_prof_mark px_prof_start(void)
 {
-	return local_clock();
+	return (struct px_prof_mark){
+		.t = local_clock(),
+		.sw = current->nvcsw + current->nivcsw,
+	};
 }
 
-static inline void px_prof_end(enum px_prof_part part, u64 t0)
+static inline void px_prof_end(enum px_prof_part part, struct px_prof_mark m)
 {
-	atomic64_add(local_clock() - t0, &px_prof.ns[part]);
+	if (current->nvcsw + current->nivcsw != m.sw) {
+		atomic64_inc(&px_prof.switched[part]);
+		return;
+	}
+	atomic64_add(local_clock() - m.t, &px_prof.ns[part]);
 	atomic64_inc(&px_prof.n[part]);
 }
 #else
-static inline u64 px_prof_start(void)
+static inline struct px_prof_mark px_prof_start(void)
 {
-	return 0;
+	return (struct px_prof_mark){ 0 };
 }
 
-static inline void px_prof_end(enum px_prof_part part, u64 t0)
+static inline void px_prof_end(enum px_prof_part part, struct px_prof_mark m)
 {
 }
 #endif

@@ -26,9 +26,10 @@ static int prof_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < PXP_NR; i++)
-		seq_printf(m, "%s %lld %lld\n", names[i],
+		seq_printf(m, "%s %lld %lld %lld\n", names[i],
 			   (long long)atomic64_read(&px_prof.ns[i]),
-			   (long long)atomic64_read(&px_prof.n[i]));
+			   (long long)atomic64_read(&px_prof.n[i]),
+			   (long long)atomic64_read(&px_prof.switched[i]));
 	return 0;
 }
 
@@ -46,6 +47,7 @@ static ssize_t prof_write(struct file *file, const char __user *buf,
 	for (i = 0; i < PXP_NR; i++) {
 		atomic64_set(&px_prof.ns[i], 0);
 		atomic64_set(&px_prof.n[i], 0);
+		atomic64_set(&px_prof.switched[i], 0);
 	}
 	return count;
 }

@@ -238,7 +238,7 @@ static void rx_drain(struct paxos_instance *inst, struct px_wire_cfg *wcfg)
 	wcfg->known = READ_ONCE(inst->wcfg.known);
 	now = px_now();
 	while ((skb = __skb_dequeue(&batch))) {
-		u64 t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
 
 		rx_frame(inst, skb, wcfg, now);
 		consume_skb(skb);
@@ -286,7 +286,7 @@ static void send_msgs(struct paxos_instance *inst, u64 now,
 	for (; ob; ob = ob->next) {
 		if (rejoining && muted_while_rejoining(inst, ob))
 			continue;
-		u64 t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
 
 		if (ob->dst != inst->self) {
 			px_eth_send(inst, ob);
@@ -538,7 +538,7 @@ static void carry_out(struct px_role_thread *t, u64 now)
 	if (t->id == PX_ROLE_LEARN && rd.restored)
 		snapshot_installed(inst, rd.restored);
 	if (t->id == PX_ROLE_LEARN) {
-		u64 t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
 
 		publish_deliveries(t, rd.delivered);
 		px_prof_end(PXP_PUBLISH, t0);
@@ -611,7 +611,7 @@ static void step_one(struct px_role_thread *t, u64 now,
 		[PX_ROLE_PROP] = PXP_STEP_PROP,
 		[PX_ROLE_LEARN] = PXP_STEP_LEARN,
 	};
-	u64 t0 = px_prof_start();
+	struct px_prof_mark t0 = px_prof_start();
 	int err;
 
 	t->stepped = true;
@@ -841,14 +841,15 @@ static bool role_configured(struct paxos_instance *inst, enum px_role_id r)
  */
 static u64 role_pass(struct px_role_thread *t)
 {
-	u64 now = px_now(), deadline, t0;
+	u64 now = px_now(), deadline;
+	struct px_prof_mark t0;
 	bool ticked = false;
 
 	if (t->id == PX_ROLE_PROP) {
 		if (inst_rejoined(t->inst))
 			px_proposer_restore(t->inst->prop,
 					    t->inst->rejoin_floor);
-		u64 t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
 
 		feed_membership(t->inst, now);
 		feed_commands(t, now);
@@ -859,7 +860,7 @@ static u64 role_pass(struct px_role_thread *t)
 
 	now = px_now();
 	if (now >= role_deadline(t)) {
-		u64 t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
 
 		role_tick(t, now);
 		px_prof_end(PXP_TICK, t0);
@@ -924,7 +925,8 @@ static int node_thread(void *arg)
 	struct px_wire_cfg wcfg = inst->wcfg;
 
 	while (!kthread_should_stop()) {
-		u64 deadline = U64_MAX, now, t0 = px_prof_start();
+		struct px_prof_mark t0 = px_prof_start();
+		u64 deadline = U64_MAX, now;
 		int i;
 
 		rx_drain(inst, &wcfg);

@@ -596,25 +596,35 @@ static void report_status(struct result *r, u64 n)
 	       (unsigned long long)(b->duplicates - a->duplicates));
 }
 
-/* The profile as "part":[us per command, events per command]. */
+/*
+ * The profile as "part":[us per command, events per command, fraction of
+ * events left out because their task was switched out].  The time of the
+ * events left out is estimated at the mean of the others.
+ */
 static void report_prof(struct result *r, u64 n)
 {
 	const char *p = r->prof;
-	long long ns, cnt;
+	long long ns, cnt, sw;
+	double us;
 	char name[32];
 	int used;
 	bool first = true;
 
 	if (!r->prof[0] || !n)
 		return;
-	printf(cfg.json ? "\"prof\":{" : "profile (us/cmd, events/cmd):");
-	while (sscanf(p, "%31s %lld %lld%n", name, &ns, &cnt, &used) == 3) {
+	printf(cfg.json ? "\"prof\":{" :
+	       "profile (us/cmd, events/cmd, switched):");
+	while (sscanf(p, "%31s %lld %lld %lld%n", name, &ns, &cnt, &sw,
+		      &used) == 4) {
+		us = cnt ? ns / 1e3 / cnt * (cnt + sw) / n : 0;
 		if (cfg.json)
-			printf("%s\"%s\":[%.3f,%.3f]", first ? "" : ",",
-			       name, ns / 1e3 / n, (double)cnt / n);
+			printf("%s\"%s\":[%.3f,%.3f,%.3f]", first ? "" : ",",
+			       name, us, (double)(cnt + sw) / n,
+			       cnt + sw ? (double)sw / (cnt + sw) : 0);
 		else
-			printf(" %s %.2f/%.2f", name, ns / 1e3 / n,
-			       (double)cnt / n);
+			printf(" %s %.2f/%.2f/%.2f", name, us,
+			       (double)(cnt + sw) / n,
+			       cnt + sw ? (double)sw / (cnt + sw) : 0);
 		first = false;
 		p += used;
 	}

@@ -257,11 +257,14 @@ def prof_table(pts):
 
     rows = []
     for n in names:
-        rows.append([n] + ["%.2f / %.2f" % tuple(p["prof"].get(n, (0, 0)))
-                           for p in ps])
+        rows.append([n] + ["%.2f / %.2f%s" % (
+            v[0], v[1], " (%d%% sw)" % round(v[2] * 100) if v[2] >= .05
+            else "") for v in (p["prof"].get(n, (0, 0, 0)) for p in ps)])
     rows.append(["cmds/s"] + [fmt(p["cmds_per_s"], 0) for p in ps])
     return ["Module hand profile (kmod/prof.h; us / events per decided "
-            "command, the three nodes summed; parts nest, see prof.h):",
+            "command, the three nodes summed; parts nest, see prof.h; "
+            "\"sw\": share of events during which the task was switched "
+            "out, left out and estimated at the others' mean):",
             "", md_table(["part"] + [col(p) for p in ps], rows), ""]
 
 
