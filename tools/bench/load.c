@@ -233,7 +233,7 @@ static int run_loop(struct result *r)
 	struct clock k;
 	const u8 *data;
 	u8 *buf;
-	u64 base, now, idx;
+	u64 base, now, idx, next_scan = 0;
 	long i;
 	int ret;
 
@@ -287,13 +287,14 @@ static int run_loop(struct result *r)
 				return 1;
 			}
 		}
+		/* what one read(2) returned was delivered at one moment */
+		now = bench_now_ns();
 		while (bconn_next(&c, &h, &data) == 1) {
 			idx = h.client_id - base - 1;
 			if (idx >= (u64)cfg.conc)
 				continue;	/* not ours */
 			if (h.seq != cl[idx].seq)
 				continue;	/* an old retry */
-			now = bench_now_ns();
 			if (!cmd_ok(data, h.len, h.client_id, h.seq))
 				r->errors++;
 			if (now >= k.t_start && now < k.t_end)
@@ -307,9 +308,12 @@ static int run_loop(struct result *r)
 				return 1;
 			}
 		}
-		/* a command lost to a leader change: rewrite it */
-		now = bench_now_ns();
-		for (i = 0; i < cfg.conc; i++) {
+		/* a command lost to a leader change: rewrite it (a look at
+		 * every client each 10 ms is enough for timeouts of 1 s)
+		 */
+		for (i = 0; now >= next_scan && i < cfg.conc; i++) {
+			if (i == 0)
+				next_scan = now + 10000000ull;
 			if (now - cl[i].sent_ns < cfg.timeout_ms * 1000000ull)
 				continue;
 			fill_cmd(buf, cfg.size, cl[i].id, cl[i].seq);
