@@ -222,6 +222,31 @@ static int copy_marker(u64 instance, u16 flags, char __user *buf)
 }
 
 /*
+ * One delivery record at @dst: @hdr, the command's bytes, zeros to the
+ * record's alignment (@rec bytes in all).  One user access window for the
+ * three: a record is small and there is one per command.
+ */
+static int put_record(char __user *dst, const struct paxos_delivery_hdr *hdr,
+		      const u8 *data, size_t rec)
+{
+	static const u8 zeros[PAXOS_RECORD_ALIGN];
+	size_t pad = rec - sizeof(*hdr) - hdr->len;
+
+	if (!user_access_begin(dst, rec))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, (const char *)hdr, sizeof(*hdr), efault);
+	unsafe_copy_to_user(dst + sizeof(*hdr), (const char *)data, hdr->len,
+			    efault);
+	unsafe_copy_to_user(dst + sizeof(*hdr) + hdr->len, (const char *)zeros,
+			    pad, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
  * Copy the records of entry @e from command position *pos on, as many as
  * fit in @count bytes.  Returns the bytes copied, or -EMSGSIZE / -EFAULT if
  * not even the first record could be copied.  *pos is left at the first
@@ -230,7 +255,6 @@ static int copy_marker(u64 instance, u16 flags, char __user *buf)
 static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 			  char __user *buf, size_t count, bool *complete)
 {
-	static const u8 zeros[PAXOS_RECORD_ALIGN];
 	struct paxos_delivery_hdr hdr;
 	struct px_batch_iter it;
 	struct px_cmd cmd;
@@ -241,14 +265,13 @@ static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 	if (!e->n_cmds || px_batch_iter_init(&it, e->value, e->len))
 		goto snap_point;
 	while (px_batch_next(&it, &cmd) > 0) {
-		size_t rec, pad;
+		size_t rec;
 
 		/* Membership changes are the node's, not the readers'. */
 		if (cmd.dup || cmd.client_id == PAXOS_CLIENT_MEMBERSHIP ||
 		    cmd.pos < *pos)
 			continue;
-		pad = ALIGN(cmd.len, PAXOS_RECORD_ALIGN) - cmd.len;
-		rec = sizeof(hdr) + cmd.len + pad;
+		rec = sizeof(hdr) + ALIGN(cmd.len, PAXOS_RECORD_ALIGN);
 		if (rec > count - done)
 			return done ? done : -EMSGSIZE;
 		memset(&hdr, 0, sizeof(hdr));
@@ -257,10 +280,7 @@ static ssize_t copy_entry(const struct px_dent *e, u32 *pos,
 		hdr.seq = cmd.seq;
 		hdr.len = cmd.len;
 		hdr.pos = cmd.pos;
-		if (copy_to_user(buf + done, &hdr, sizeof(hdr)) ||
-		    copy_to_user(buf + done + sizeof(hdr), cmd.data, cmd.len) ||
-		    copy_to_user(buf + done + sizeof(hdr) + cmd.len, zeros,
-				 pad))
+		if (put_record(buf + done, &hdr, cmd.data, rec))
 			return done ? done : -EFAULT;
 		done += rec;
 		*pos = cmd.pos + 1;
