@@ -4,8 +4,8 @@
  * of /dev/paxos.
  *
  * The learner thread appends each delivered instance here, in order; an
- * entry holds a reference on the learner's value (never written once
- * delivered, see px_value_hold()) instead of a copy.  Readers take a
+ * entry holds a reference on the block the learner's value lies in (never
+ * written once delivered, see px_value_hold()) instead of a copy.  Readers take a
  * reference on an entry and copy from it without holding any lock.
  * Retention is bounded by a number of instances (a power of two, the ring)
  * and by bytes; the oldest entries go first.  An entry of a snapshot point
@@ -40,7 +40,7 @@ int px_dlog_init(struct px_dlog *log, u32 slots, size_t max_bytes)
 void px_dent_put(struct px_dent *e)
 {
 	if (e && refcount_dec_and_test(&e->ref)) {
-		px_value_free(e->value);
+		px_value_free(e->block);
 		kfree(e);
 	}
 }
@@ -88,7 +88,7 @@ static u32 count_cmds(const u8 *value, u32 len)
 }
 
 int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
-		   u32 len, bool snap_point)
+		   u32 len, const void *block, bool snap_point)
 {
 	struct px_dent *e;
 	int err = 0, n_cmds;
@@ -100,8 +100,9 @@ int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
 	e->instance = instance;
 	e->len = value ? len : 0;
 	e->value = value;
-	if (value)
-		px_value_hold(value);
+	e->block = value ? block : NULL;
+	if (e->block)
+		px_value_hold(e->block);
 	e->n_cmds = count_cmds(e->value, e->len);
 	e->snap_point = snap_point;
 	n_cmds = e->n_cmds;

@@ -96,8 +96,9 @@ struct px_dent {
 	u32 len;
 	u32 n_cmds;		/* commands a reader gets (not flagged DUP) */
 	bool snap_point;	/* a SNAP_POINT record follows the commands */
-	/* the learner's value (batch encoding, DUP flags set), held */
+	/* the learner's value (batch encoding, DUP flags set) in @block */
 	const u8 *value;
+	const void *block;	/* held: px_value_hold() */
 };
 
 /* Command position of an entry's SNAP_POINT record in a file's cursor. */
@@ -117,12 +118,12 @@ struct px_dlog {
 int px_dlog_init(struct px_dlog *log, u32 slots, size_t max_bytes);
 void px_dlog_uninit(struct px_dlog *log);
 /*
- * Append @value (a px_value_alloc() block: the entry holds a reference, see
- * px_value_hold(); NULL: none).  Commands readers will get from it (>= 0),
- * or -errno.
+ * Append @value, which lies in @block (a px_value_alloc() block: the entry
+ * holds a reference, see px_value_hold(); NULL: no value).  Commands
+ * readers will get from it (>= 0), or -errno.
  */
 int px_dlog_append(struct px_dlog *log, u64 instance, const u8 *value,
-		   u32 len, bool snap_point);
+		   u32 len, const void *block, bool snap_point);
 /* A snapshot at @index was installed: drop everything, restart at index + 1. */
 void px_dlog_restart(struct px_dlog *log, u64 index);
 /*

@@ -2,8 +2,9 @@
 /*
  * The protocol core's platform hooks for the kernel (see core/px_platform.h).
  * The core only ever runs in the instance's kthreads, so GFP_KERNEL is fine;
- * values may be up to PAXOS_MAX_MSG, hence kvmalloc.  The learner's values
- * are shared with the delivery log by reference (px_value_hold()).
+ * values may be up to PAXOS_MAX_MSG, hence kvmalloc.  Blocks (values and
+ * messages) are shared by reference between the roles, and with the
+ * delivery log (px_value_hold()), whose readers may drop the last one.
  */
 #include "kpaxos.h"
 
@@ -56,9 +57,9 @@ void *px_value_alloc(size_t size)
 }
 
 /* Another reference to a px_value_alloc() block. */
-void px_value_hold(const void *ptr)
+void px_value_hold(const void *block)
 {
-	refcount_inc(&to_value(ptr)->ref);
+	refcount_inc(&to_value(block)->ref);
 }
 
 /* Any context: the last reference may go under a spinlock (dlog.c). */

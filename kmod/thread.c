@@ -301,6 +301,7 @@ static void send_msgs(struct paxos_instance *inst, u64 now,
 				.instance = ob->instance,
 				.body = ob->body,
 				.len = ob->len,
+				.block = ob,
 			};
 
 			t0 = px_prof_start();
@@ -489,6 +490,7 @@ static void publish_deliveries(struct px_role_thread *t, u64 delivered)
 		if (!v)
 			len = 0;	/* no longer retained: an empty entry */
 		n = px_dlog_append(&inst->log, i, v, len,
+				   px_learner_value_block(inst->learn, i),
 				   px_snap_point(&inst->cfg, i));
 		if (n < 0) {
 			t->retry_soon = true;

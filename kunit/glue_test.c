@@ -172,11 +172,11 @@ static void dlog_append_get(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, err, -EAGAIN);
 
 	/* Returns the commands a reader will get. */
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len, false), 2);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v, len, v, false), 2);
 	/* The learner delivers in order. */
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 3, noop, nlen, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, noop, nlen, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, noop, nlen, false), 0);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 3, noop, nlen, noop, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, noop, nlen, noop, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, noop, nlen, noop, false), 0);
 	KUNIT_EXPECT_EQ(test, px_dlog_next(log), 3ull);
 
 	e = px_dlog_get(log, 1, &err, NULL);
@@ -212,7 +212,7 @@ static void dlog_evicts_oldest(struct kunit *test)
 	v = dlog_value(test, v, len);
 	/* By count: a ring of 16 instances. */
 	for (i = 1; i <= 17; i++)
-		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, false), 1);
+		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, v, false), 1);
 	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_EXPECT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, err, -EOVERFLOW);
@@ -227,7 +227,7 @@ static void dlog_evicts_oldest(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, len, 40u);
 	log = new_dlog(test, 16, 100);
 	for (i = 1; i <= 3; i++)
-		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, false), 1);
+		KUNIT_ASSERT_EQ(test, px_dlog_append(log, i, v, len, v, false), 1);
 	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_EXPECT_EQ(test, err, -EOVERFLOW);
 	e = px_dlog_get(log, 2, &err, NULL);
@@ -252,11 +252,11 @@ static void dlog_skips_duplicates(struct kunit *test)
 	/* flags of the first command */
 	px_put_be32(v + PAXOS_BATCH_HDR_LEN + 20, PAXOS_CMD_F_DUP);
 	v1 = dlog_value(test, v, len);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v1, len, false), 1);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 1, v1, len, v1, false), 1);
 	px_put_be32(v + PAXOS_BATCH_HDR_LEN + 20 + PAXOS_CMD_HDR_LEN + 5,
 		    PAXOS_CMD_F_DUP);
 	v2 = dlog_value(test, v, len);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v2, len, false), 0);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, v2, len, v2, false), 0);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 1));
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 2));
 	px_dlog_uninit(log);
@@ -276,7 +276,7 @@ static void dlog_reader_outlives_log(struct kunit *test)
 	int err;
 
 	held = dlog_value(test, v, len);
-	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, held, len, false), 1);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, held, len, held, false), 1);
 	px_value_free(held);		/* the learner let go of it */
 	e = px_dlog_get(log, 1, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);
@@ -284,7 +284,7 @@ static void dlog_reader_outlives_log(struct kunit *test)
 	px_dlog_uninit(log);
 	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 1, &err, NULL));
 	KUNIT_EXPECT_EQ(test, err, -ENOTCONN);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, held, len, false),
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 2, held, len, held, false),
 			-ENOTCONN);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 2));
 	KUNIT_EXPECT_EQ(test, e->instance, 1ull);
@@ -311,15 +311,15 @@ static void dlog_snap_point_restart(struct kunit *test)
 
 	v = dlog_value(test, v, len);
 	noop = dlog_value(test, noop, nlen);
-	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len, false), 1);
-	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 2, noop, nlen, true), 0);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 1, v, len, v, false), 1);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 2, noop, nlen, noop, true), 0);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 2));
 	e = px_dlog_get(log, 2, &err, &first);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_TRUE(test, e->snap_point);
 	KUNIT_EXPECT_EQ(test, first, 1ull);
 	px_dent_put(e);
-	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 3, noop, nlen, false), 0);
+	KUNIT_ASSERT_EQ(test, px_dlog_append(log, 3, noop, nlen, noop, false), 0);
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 3));
 
 	px_dlog_restart(log, 40);
@@ -332,8 +332,8 @@ static void dlog_snap_point_restart(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, px_dlog_readable(log, 41));
 	KUNIT_EXPECT_NULL(test, px_dlog_get(log, 41, &err, NULL));
 	KUNIT_EXPECT_EQ(test, err, -EAGAIN);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 4, v, len, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 41, v, len, false), 1);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 4, v, len, v, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, px_dlog_append(log, 41, v, len, v, false), 1);
 	KUNIT_EXPECT_TRUE(test, px_dlog_readable(log, 41));
 	e = px_dlog_get(log, 41, &err, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, e);

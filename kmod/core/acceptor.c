@@ -23,7 +23,8 @@ static struct px_acc_slot *acc_slot(struct px_acceptor *a, u64 instance)
 
 static void slot_reset(struct px_acc_slot *s)
 {
-	px_free(s->value);
+	px_value_free(s->block);
+	s->block = NULL;
 	s->value = NULL;
 	s->len = 0;
 	s->instance = 0;
@@ -53,7 +54,7 @@ void px_acceptor_uninit(struct px_acceptor *a)
 
 	if (a->slots) {
 		for (i = 0; i < a->cfg.acceptor_slots; i++)
-			px_free(a->slots[i].value);
+			px_value_free(a->slots[i].block);
 		px_free(a->slots);
 		a->slots = NULL;
 	}
@@ -89,20 +90,24 @@ static bool in_ring(const struct px_acceptor *a, u64 instance)
 	       instance - a->trim <= a->cfg.acceptor_slots;
 }
 
-/* Store an accepted value (copied).  -ENOMEM leaves the slot unchanged. */
+/*
+ * Store an accepted value: held in @block (a message's, or NULL), else
+ * copied.  -ENOMEM leaves the slot unchanged.
+ */
 static int acc_store(struct px_acceptor *a, u64 instance, u64 ballot,
-		     const u8 *value, u32 len)
+		     const u8 *value, u32 len, const void *block)
 {
 	struct px_acc_slot *s = acc_slot(a, instance);
-	u8 *copy = px_alloc(len);
+	const void *kept;
+	const u8 *v = px_value_keep(value, len, block, &kept);
 
-	if (!copy)
+	if (!v)
 		return -ENOMEM;
-	px_memcpy(copy, value, len);
 	slot_reset(s);	/* an older instance there is at or below trim */
 	s->instance = instance;
 	s->ballot = ballot;
-	s->value = copy;
+	s->value = v;
+	s->block = kept;
 	s->len = len;
 	if (instance > a->highest)
 		a->highest = instance;
@@ -130,7 +135,7 @@ int px_acceptor_restore(struct px_acceptor *a, const struct px_record *rec)
 			if (!in_ring(a, rec->instance))
 				return -EINVAL;
 			err = acc_store(a, rec->instance, rec->ballot,
-					rec->value, rec->len);
+					rec->value, rec->len, NULL);
 			if (err)
 				return err;
 			break;
@@ -266,7 +271,7 @@ static int on_accept(struct px_acceptor *a, const struct px_msg *m)
 			return err;
 		if (!acc_record(a, PX_REC_ACCEPT, b, i, value, len))
 			return -ENOMEM;
-		err = acc_store(a, i, b, value, len);
+		err = acc_store(a, i, b, value, len, m->block);
 		if (err)
 			return err;
 	}

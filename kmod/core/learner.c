@@ -56,10 +56,12 @@ struct px_lslot {
 	u64 instance;		/* 0: empty */
 	u64 vballot;		/* ballot of value */
 	u64 vote_ballot;	/* ballot the votes are for */
-	u8 *value;		/* NULL: not known */
+	const u8 *value;	/* NULL: not known; in @block */
+	const void *block;	/* px_value_keep(): a message's or a copy */
 	u32 len;
 	u32 votes;		/* nodes that sent ACCEPTED(vote_ballot) */
 	bool decided;		/* chosen (value may still be missing) */
+	bool own;		/* @block is our copy: we may write flags */
 };
 
 struct px_dedup {
@@ -116,6 +118,12 @@ struct px_learner {
 	struct px_mlog ml;	/* configurations, from the delivered values */
 	u32 heard;		/* nodes heard from: members or not */
 
+	/*
+	 * A block of cfg.max_value bytes, or NULL: where a value held in a
+	 * shared block moves when delivery must flag a retry in it.
+	 */
+	u8 *spare;
+
 	/* dedup table */
 	struct px_dedup *dd;
 	u16 *dd_hash;
@@ -139,7 +147,7 @@ static struct px_lslot *lslot_at(const struct px_learner *l, u64 instance)
 
 static void lslot_reset(struct px_lslot *s, u64 instance)
 {
-	px_value_free(s->value);
+	px_value_free(s->block);
 	px_memset(s, 0, sizeof(*s));
 	s->instance = instance;
 }
@@ -266,24 +274,47 @@ static bool dd_check(struct px_learner *l, u64 client_id, u64 seq,
 
 /* --------------------------------------------------------------- delivery */
 
-/* Flag retries in our copy of the value; count what is delivered. */
+/*
+ * A value held in a message's block is shared (with the acceptor, say) and
+ * must not be written: a delivery that flags a retry moves it into the
+ * spare block first.  progress() makes sure there is one.
+ */
+static bool spare_ready(struct px_learner *l, const struct px_lslot *s)
+{
+	if (!s->own && !l->spare)
+		l->spare = px_value_alloc(l->cfg.max_value);
+	return s->own || l->spare;
+}
+
+/* Flag retries in the slot's value (flags arrive 0); count the delivered. */
 static void deliver_one(struct px_learner *l, u64 instance,
 			struct px_lslot *s)
 {
+	const void *shared = NULL;
+	const u8 *base = s->value;
 	struct px_batch_iter it;
 	struct px_cmd c;
 	bool dup;
 
 	l->stats.delivered_instances++;
-	if (px_batch_iter_init(&it, s->value, s->len))
+	if (px_batch_iter_init(&it, base, s->len))
 		return;	/* cannot happen: checked on the way in */
 	if (!it.left)
 		l->stats.noops++;
 	while (px_batch_next(&it, &c) == 1) {
-		u8 *flags = s->value + (c.data - s->value) - 4;
-
 		dup = dd_check(l, c.client_id, c.seq, instance);
-		px_put_be32(flags, dup ? PAXOS_CMD_F_DUP : 0);
+		if (dup && !s->own) {
+			/* it iterates over base: keep it until the end */
+			shared = s->block;
+			px_memcpy(l->spare, base, s->len);
+			s->value = l->spare;
+			s->block = l->spare;
+			s->own = true;
+			l->spare = NULL;
+		}
+		if (dup)
+			px_put_be32((u8 *)s->value + (c.data - base) - 4,
+				    PAXOS_CMD_F_DUP);
 		/* Retried or not: px_mlog_apply() is idempotent enough. */
 		if (c.client_id == PAXOS_CLIENT_MEMBERSHIP)
 			px_mlog_apply(&l->ml, instance, c.data, c.len);
@@ -292,6 +323,7 @@ static void deliver_one(struct px_learner *l, u64 instance,
 		else
 			l->stats.delivered_cmds++;
 	}
+	px_value_free(shared);
 }
 
 static void check_decided(struct px_learner *l, u64 now, struct px_lslot *s);
@@ -335,6 +367,8 @@ again:
 		if (s->instance != l->delivered + 1 || !s->decided ||
 		    !s->value)
 			break;
+		if (!spare_ready(l, s))
+			break;	/* out of memory: px_learner_tick() retries */
 		deliver_one(l, l->delivered + 1, s);
 		l->delivered++;
 		if (px_snap_point(&l->cfg, l->delivered))
@@ -374,7 +408,8 @@ static void decide_in(struct px_learner *l, u64 now, struct px_lslot *s,
 	note_known(l, now, s->instance);
 	/* A value of an older ballot may differ from the chosen one. */
 	if (s->value && s->vballot < b) {
-		px_value_free(s->value);
+		px_value_free(s->block);
+		s->block = NULL;
 		s->value = NULL;
 		s->len = 0;
 	}
@@ -500,16 +535,22 @@ static void take_leader(struct px_learner *l, u64 ballot)
 		l->leader_ballot = ballot;
 }
 
-/* Store @value (copied) as the value of ballot @b for pending slot @s. */
-static int set_value(struct px_lslot *s, u64 b, const u8 *value, u32 len)
+/*
+ * Store @value as the value of ballot @b for pending slot @s: held in
+ * @block (a message's, or NULL), else copied.
+ */
+static int set_value(struct px_lslot *s, u64 b, const u8 *value, u32 len,
+		     const void *block)
 {
-	u8 *copy = px_value_alloc(len);
+	const void *kept;
+	const u8 *v = px_value_keep(value, len, block, &kept);
 
-	if (!copy)
+	if (!v)
 		return -ENOMEM;
-	px_memcpy(copy, value, len);
-	px_value_free(s->value);
-	s->value = copy;
+	px_value_free(s->block);
+	s->value = v;
+	s->block = kept;
+	s->own = !block;
 	s->len = len;
 	s->vballot = b;
 	return 0;
@@ -550,7 +591,7 @@ static int on_accept(struct px_learner *l, u64 now, const struct px_msg *m)
 	} else if (s->value && b <= s->vballot) {
 		goto commit;
 	}
-	err = set_value(s, b, value, len);
+	err = set_value(s, b, value, len, m->block);
 	if (err)
 		return err;
 	check_decided(l, now, s);
@@ -602,7 +643,7 @@ static int on_chosen(struct px_learner *l, u64 now, const struct px_msg *m)
 	}
 	s = lslot_get(l, i);
 	if (!(s->decided && s->value)) {
-		err = set_value(s, m->ballot, m->body, m->len);
+		err = set_value(s, m->ballot, m->body, m->len, m->block);
 		if (err)
 			return err;
 		s->decided = true;
@@ -735,6 +776,7 @@ void px_learner_tick(struct px_learner *l, u64 now)
 			px_memcpy(ob->body, buf, len);
 		l->next_status = now + l->cfg.heartbeat_us;
 	}
+	progress(l, now);	/* held up by memory for the spare? */
 	if (l->xfer.s.buf && l->xfer.s.index <= l->delivered)
 		xfer_free(l);	/* overtaken by delivery */
 	if (l->xfer.s.buf)
@@ -804,6 +846,15 @@ const u8 *px_learner_value(const struct px_learner *l, u64 instance,
 	return s->value;
 }
 
+const void *px_learner_value_block(const struct px_learner *l, u64 instance)
+{
+	const struct px_lslot *s = lslot_at(l, instance);
+
+	if (!px_learner_value(l, instance, NULL, NULL))
+		return NULL;
+	return s->block;
+}
+
 /* -------------------------------------------------------------- lifetime */
 
 struct px_learner *px_learner_create(const struct px_config *cfg, u64 now)
@@ -854,7 +905,8 @@ void px_learner_destroy(struct px_learner *l)
 	if (!l)
 		return;
 	for (i = 0; i <= l->mask; i++)
-		px_value_free(l->slots[i].value);
+		px_value_free(l->slots[i].block);
+	px_value_free(l->spare);
 	for (i = 0; i < PX_SNAP_PENDING; i++)
 		px_free(l->pend[i].meta);
 	px_free(l->cur.buf);

@@ -32,7 +32,13 @@
 
 #include "px_platform.h"
 
-/* A decoded message, as handed to px_*_step(); body is only borrowed. */
+/*
+ * A decoded message, as handed to px_*_step(); body is only borrowed.  When
+ * @block is set, body lies in that px_value_alloc() block, and a role may
+ * keep bytes of it by holding the block (px_value_keep()) instead of
+ * copying them: an outgoing message handed to a role of its own node, or a
+ * reassembled one.
+ */
 struct px_msg {
 	u8 type;		/* enum paxos_msg_type */
 	u8 src;
@@ -41,9 +47,22 @@ struct px_msg {
 	u64 instance;
 	const u8 *body;
 	u32 len;
+	const void *block;	/* NULL: body is not in a block */
 };
 
-/* An outgoing message, owned by a struct px_ready until px_ready_free(). */
+/*
+ * Keep the @len bytes at @p, which lie in @block if it is not NULL: hold
+ * @block, or copy them into a new block.  Returns where the bytes are kept
+ * and sets *@kept to the block to px_value_free() when done; NULL if out of
+ * memory.
+ */
+const u8 *px_value_keep(const u8 *p, u32 len, const void *block,
+			const void **kept);
+
+/*
+ * An outgoing message, owned by a struct px_ready until px_ready_free().
+ * It is a px_value_alloc() block: a node's own roles may hold it (px_msg).
+ */
 struct px_obuf {
 	struct px_obuf *next;
 	u8 type;
@@ -236,7 +255,8 @@ static inline u64 px_ballot_make(u64 round, u8 node)
 struct px_acc_slot {
 	u64 instance;		/* 0: empty */
 	u64 ballot;		/* ballot the value was accepted in */
-	u8 *value;
+	const u8 *value;	/* in @block (px_value_keep()) */
+	const void *block;
 	u32 len;
 };
 
@@ -364,12 +384,13 @@ void px_learner_info(const struct px_learner *l, struct px_learner_info *i);
  * A delivered instance, for readers: the batch encoding (see uapi) with
  * duplicate commands flagged.  Returns NULL when @instance is not delivered
  * yet or no longer retained (*gone set to true in the latter case).
- * The pointer is valid until the next call on @l; it is the block
- * px_value_alloc() returned, never written again, so a platform with
- * references may keep it longer (kmod/dlog.c).
+ * The pointer is valid until the next call on @l; it lies in the block
+ * px_learner_value_block() returns, never written again, which a holder
+ * may keep longer (px_value_hold(), kmod/dlog.c).
  */
 const u8 *px_learner_value(const struct px_learner *l, u64 instance,
 			   u32 *len, bool *gone);
+const void *px_learner_value_block(const struct px_learner *l, u64 instance);
 
 /*
  * Snapshots (docs/design.md, "Snapshots").  When the learner delivers a

@@ -36,24 +36,47 @@ void *px_alloc(size_t size);
 void px_free(void *ptr);
 
 /*
- * The learner's values: in the kernel they carry a reference count, so
- * that the delivery log shares a delivered value instead of copying it
- * (px_value_hold(), kmod/platform.c); px_value_free() drops a reference.
- * Elsewhere they are plain allocations.
+ * Blocks with a reference count, for values and messages that several
+ * holders share instead of copying: px_value_alloc() returns a block with
+ * one reference, px_value_hold() takes another, px_value_free() drops one
+ * (the last frees it; NULL is a no-op).  Outgoing messages are blocks, and
+ * so is the body of a reassembled message (struct px_msg.block): a role
+ * keeps a value it was sent by holding the block, and the delivery log
+ * holds the learner's values.  A block is never written once shared.
+ * The kernel's count is atomic (kmod/platform.c); user space's is not: its
+ * users (simulator, daemon, tests) run the core in one thread.
  */
 #ifdef __KERNEL__
 void *px_value_alloc(size_t size);
-void px_value_hold(const void *ptr);	/* glue only: the core never holds */
-void px_value_free(const void *ptr);
+void px_value_hold(const void *block);
+void px_value_free(const void *block);
 #else
+#define PX_VALUE_HDR	16	/* the count, keeping data 16-byte aligned */
+
 static inline void *px_value_alloc(size_t size)
 {
-	return px_alloc(size);
+	size_t *ref = (size_t *)px_alloc(PX_VALUE_HDR + size);
+
+	if (!ref)
+		return NULL;
+	*ref = 1;
+	return (u8 *)ref + PX_VALUE_HDR;
 }
 
-static inline void px_value_free(const void *ptr)
+static inline void px_value_hold(const void *block)
 {
-	px_free((void *)ptr);
+	++*(size_t *)((u8 *)block - PX_VALUE_HDR);
+}
+
+static inline void px_value_free(const void *block)
+{
+	size_t *ref;
+
+	if (!block)
+		return;
+	ref = (size_t *)((u8 *)block - PX_VALUE_HDR);
+	if (!--*ref)
+		px_free(ref);
 }
 #endif
 

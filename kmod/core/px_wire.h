@@ -69,8 +69,8 @@ struct px_reasm_slot {
 	u64 ballot, instance;
 	u32 msg_len;
 	u16 frag_cnt, have;
-	u8 *buf;		/* msg_len bytes */
-	u64 *bitmap;		/* frag_cnt bits */
+	u8 *buf;		/* msg_len bytes: a block (px_value_alloc) */
+	u64 *bitmap;		/* frag_cnt bits, in buf's block after them */
 	u64 started;
 	u8 dst;			/* as in the first fragment */
 	u32 frag_size;		/* payload bytes of every non-last fragment */
@@ -85,9 +85,9 @@ void px_reasm_init(struct px_reasm *r);
 void px_reasm_uninit(struct px_reasm *r);
 /*
  * Add a parsed frame.  Returns 1 when a message is complete: @m describes it
- * and m->body stays valid until the next px_reasm_add()/uninit on @r.  A
- * single-fragment message completes at once with m->body pointing into the
- * frame.  Returns 0 while incomplete, or -PAXOS_DROP_* (BAD_FRAG on a
+ * and m->body stays valid until the next px_reasm_add()/uninit on @r (longer
+ * for a holder of m->block).  A single-fragment message completes at once
+ * with m->body pointing into the frame (no block).  Returns 0 while incomplete, or -PAXOS_DROP_* (BAD_FRAG on a
  * fragment inconsistent with its message, REASM when out of memory).
  */
 int px_reasm_add(struct px_reasm *r, u64 now, const struct px_frame *f,

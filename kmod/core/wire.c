@@ -67,7 +67,7 @@ void px_ready_free(struct px_ready *rd)
 	}
 	for (ob = rd->msgs; ob; ob = onext) {
 		onext = ob->next;
-		px_free(ob);
+		px_value_free(ob);
 	}
 	px_ready_init(rd);
 	rd->delivered = delivered;
@@ -85,7 +85,7 @@ struct px_obuf *px_ready_msg(struct px_ready *rd, u8 type, u8 dst,
 
 	if (len > PAXOS_MAX_MSG)
 		return NULL;
-	ob = px_alloc(sizeof(*ob) + len);
+	ob = px_value_alloc(sizeof(*ob) + len);
 	if (!ob)
 		return NULL;
 	ob->next = NULL;
@@ -121,6 +121,25 @@ struct px_record *px_ready_record(struct px_ready *rd, u8 kind, u64 ballot,
 	rd->persist_tail = &rec->next;
 	rd->n_persist++;
 	return rec;
+}
+
+const u8 *px_value_keep(const u8 *p, u32 len, const void *block,
+			const void **kept)
+{
+	u8 *copy;
+
+	if (block) {
+		px_value_hold(block);
+		*kept = block;
+		return p;
+	}
+	copy = px_value_alloc(len);
+	if (!copy)
+		return NULL;
+	if (len)
+		px_memcpy(copy, p, len);
+	*kept = copy;
+	return copy;
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -314,8 +333,9 @@ bool px_batch_valid(const u8 *value, u32 len)
 
 	if (px_batch_iter_init(&it, value, len))
 		return false;
+	/* Any flag: learners flag retries in values that arrive with none. */
 	while ((r = px_batch_next(&it, &c)) == 1)
-		if (c.dup)
+		if (px_get_be32(c.data - 4))
 			return false;
 	return r == 0;
 }
@@ -622,9 +642,8 @@ void px_reasm_init(struct px_reasm *r)
 
 static void slot_clear(struct px_reasm_slot *s)
 {
-	/* buf lives in the same allocation as bitmap. */
-	if (s->bitmap)
-		px_free(s->bitmap);
+	/* bitmap lives in buf's block; holders of the block keep it. */
+	px_value_free(s->buf);
 	px_memset(s, 0, sizeof(*s));
 }
 
@@ -670,6 +689,7 @@ int px_reasm_add(struct px_reasm *r, u64 now, const struct px_frame *f,
 		m->instance = f->instance;
 		m->body = f->payload;
 		m->len = f->msg_len;
+		m->block = NULL;
 		return 1;
 	}
 
@@ -704,11 +724,12 @@ int px_reasm_add(struct px_reasm *r, u64 now, const struct px_frame *f,
 			s = old;
 		}
 		words = (f->frag_cnt + 63u) / 64u;
-		s->bitmap = px_alloc(words * sizeof(u64) + f->msg_len);
-		if (!s->bitmap)
+		off = (f->msg_len + 7u) & ~7u;
+		s->buf = px_value_alloc(off + words * sizeof(u64));
+		if (!s->buf)
 			return -PAXOS_DROP_REASM;
+		s->bitmap = (u64 *)(s->buf + off);
 		px_memset(s->bitmap, 0, words * sizeof(u64));
-		s->buf = (u8 *)(s->bitmap + words);
 		s->src = f->src;
 		s->dst = f->dst;
 		s->type = f->type;
@@ -742,5 +763,6 @@ int px_reasm_add(struct px_reasm *r, u64 now, const struct px_frame *f,
 	m->instance = s->instance;
 	m->body = s->buf;
 	m->len = s->msg_len;
+	m->block = s->buf;
 	return 1;
 }

@@ -592,6 +592,71 @@ static void test_dedup(void)
 	px_learner_destroy(l);
 }
 
+/* ACCEPT(B(1, 2), @i) of @v in a block of its own, as a local message. */
+static u8 *accept_block(struct px_learner *l, u64 i, const u8 *v, u32 n)
+{
+	u8 *blk = px_value_alloc(PAXOS_ACCEPT_HDR_LEN + n);
+	struct px_msg m = { .type = PAXOS_MSG_ACCEPT, .src = 2,
+			    .dst = PAXOS_NODE_ALL, .ballot = B(1, 2),
+			    .instance = i, .body = blk,
+			    .len = PAXOS_ACCEPT_HDR_LEN + n, .block = blk };
+
+	CHECK(blk != NULL);
+	if (!blk)
+		return NULL;
+	memset(blk, 0, PAXOS_ACCEPT_HDR_LEN);
+	memcpy(blk + PAXOS_ACCEPT_HDR_LEN, v, n);
+	CHECK_EQ(px_learner_step(l, now, &m), 0);
+	return blk;
+}
+
+/*
+ * A value that arrives in a block is held, not copied; one with a retry in
+ * it is flagged in the learner's own copy, never in the shared block.
+ */
+static void test_dedup_shared(void)
+{
+	struct px_config c = lcfg(1, 64);
+	struct px_learner *l = px_learner_create(&c, now);
+	static u8 v[256];
+	u64 cid[2] = { 7, 7 }, seq[2] = { 1, 2 };
+	u8 *b1, *b2;
+	u32 n;
+
+	n = mkval(v, 2, cid, seq);
+	b1 = accept_block(l, 1, v, n);
+	CHECK_EQ(accepted_msg(l, 2, B(1, 2), 1), 0);
+	CHECK_EQ(accepted_msg(l, 3, B(1, 2), 1), 0);
+	CHECK_EQ(delivered(l), 1);
+	CHECK(px_learner_value_block(l, 1) == b1);
+	CHECK(px_learner_value(l, 1, NULL, NULL) == b1 + PAXOS_ACCEPT_HDR_LEN);
+	CHECK_EQ(dup_bits(l, 1), 0);
+
+	/* (7, 2) again and (7, 3): the first is a retry */
+	seq[0] = 2;
+	seq[1] = 3;
+	n = mkval(v, 2, cid, seq);
+	b2 = accept_block(l, 2, v, n);
+	CHECK_EQ(accepted_msg(l, 2, B(1, 2), 2), 0);
+	CHECK_EQ(accepted_msg(l, 3, B(1, 2), 2), 0);
+	CHECK_EQ(delivered(l), 2);
+	CHECK_EQ(dup_bits(l, 2), 0x1);
+	CHECK(px_learner_value_block(l, 2) != b2);
+	CHECK(b2 && !memcmp(b2 + PAXOS_ACCEPT_HDR_LEN, v, n));
+	px_value_free(b1);
+	px_value_free(b2);
+	/* the next retry takes a new spare */
+	seq[0] = 3;
+	seq[1] = 4;
+	n = mkval(v, 2, cid, seq);
+	px_value_free(accept_block(l, 3, v, n));
+	CHECK_EQ(accepted_msg(l, 2, B(1, 2), 3), 0);
+	CHECK_EQ(accepted_msg(l, 3, B(1, 2), 3), 0);
+	CHECK_EQ(delivered(l), 3);
+	CHECK_EQ(dup_bits(l, 3), 0x1);
+	px_learner_destroy(l);
+}
+
 /* Two learners fed the same decisions in different orders agree. */
 static void test_dedup_deterministic(void)
 {
@@ -817,6 +882,7 @@ int main(void)
 	RUN(test_catchup);
 	RUN(test_catchup_targets);
 	RUN(test_dedup);
+	RUN(test_dedup_shared);
 	RUN(test_dedup_deterministic);
 	RUN(test_retention);
 	RUN(test_status);

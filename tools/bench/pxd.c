@@ -84,7 +84,8 @@ static bool run_ready(struct pxd *d, struct px_ready *from)
 			continue;
 		m = (struct px_msg){ .type = o->type, .src = d->cfg.self,
 			.dst = o->dst, .ballot = o->ballot,
-			.instance = o->instance, .body = o->body, .len = o->len };
+			.instance = o->instance, .body = o->body, .len = o->len,
+			.block = o };
 		d->st.local_msgs++;
 		step_roles(d, &m);
 	}

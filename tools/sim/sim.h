@@ -112,6 +112,7 @@ struct sim_ev {
 	u32 len;
 };
 
+/* A message to a node's own roles: a px_value_alloc() block. */
 struct sim_local {
 	struct px_msg m;
 	u8 body[];

@@ -82,7 +82,10 @@ static struct sim_ev *ev_new(struct sim_world *w, u64 t, u8 kind, u8 node)
 
 static void ev_free(struct sim_ev *ev)
 {
-	free(ev->data);
+	if (ev->kind == EV_LOCAL)
+		px_value_free(ev->data);	/* the roles may hold it */
+	else
+		free(ev->data);
 	free(ev);
 }
 
@@ -308,7 +311,7 @@ static void net_xmit(struct sim_world *w, u8 src, u8 dst, const u8 *buf,
 static void send_local(struct sim_world *w, struct sim_node *nd,
 		       const struct px_msg *m)
 {
-	struct sim_local *lm = malloc(sizeof(*lm) + m->len);
+	struct sim_local *lm = px_value_alloc(sizeof(*lm) + m->len);
 	struct sim_ev *ev;
 
 	if (!lm) {
@@ -318,6 +321,7 @@ static void send_local(struct sim_world *w, struct sim_node *nd,
 	lm->m = *m;
 	memcpy(lm->body, m->body, m->len);
 	lm->m.body = lm->body;
+	lm->m.block = lm;	/* as the module's own messages are */
 	/* a handoff between role threads: short, never lost */
 	ev = ev_new(w, w->now + sim_range(&w->rng, 1, 20), EV_LOCAL, nd->id);
 	ev->inc = nd->inc;
