@@ -736,12 +736,16 @@ static void observe_members(struct paxos_instance *inst, u32 members,
 	paxos_netlink_membership_event(inst, members);
 }
 
-/* Proposer: move written commands into the core until it is full. */
+/*
+ * Proposer: move written commands into the core until it is full.  They
+ * are queued first and flushed once, so that an idle pipeline takes all
+ * that were written in one instance.
+ */
 static void feed_commands(struct px_role_thread *t, u64 now)
 {
 	struct paxos_instance *inst = t->inst;
+	bool fed = false, queued = false;
 	struct px_qent *e;
-	bool fed = false;
 
 	while (!t->cmd_blocked && (e = queue_peek(&inst->cmdq))) {
 		struct px_ucmd *c = container_of(e, struct px_ucmd, e);
@@ -751,11 +755,18 @@ static void feed_commands(struct px_role_thread *t, u64 now)
 		/* chardev.c checked the records */
 		while (c->off < c->len) {
 			memcpy(&h, c->data + c->off, sizeof(h));
-			err = px_proposer_propose(inst->prop, now, h.client_id,
-						  h.seq, c->data + c->off +
-						  sizeof(h), h.len);
+			err = px_proposer_queue(inst->prop, now, h.client_id,
+						h.seq, c->data + c->off +
+						sizeof(h), h.len);
+			if (err == -EAGAIN && queued) {
+				/* full: the pipeline may take some first */
+				px_proposer_flush(inst->prop, now);
+				queued = false;
+				continue;
+			}
 			if (err == -EAGAIN)
 				break;
+			queued |= !err;
 			if (!err)
 				px_trace_propose(inst, h.client_id, h.seq,
 						 h.len);
@@ -769,6 +780,8 @@ static void feed_commands(struct px_role_thread *t, u64 now)
 		kvfree(c);
 		fed = true;
 	}
+	if (queued)
+		px_proposer_flush(inst->prop, now);
 	if (fed)
 		wake_up_interruptible_poll(&inst->write_wq, EPOLLOUT);
 }

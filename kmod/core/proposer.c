@@ -1419,8 +1419,8 @@ void px_proposer_destroy(struct px_proposer *p)
 	px_free(p);
 }
 
-int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
-			u64 seq, const void *data, u32 len)
+int px_proposer_queue(struct px_proposer *p, u64 now, u64 client_id,
+		      u64 seq, const void *data, u32 len)
 {
 	if (len > PAXOS_MAX_CMD ||
 	    PAXOS_BATCH_HDR_LEN + qcmd_size(len) > p->cfg.max_value)
@@ -1432,9 +1432,23 @@ int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
 		p->stats.queue_full++;
 		return -EAGAIN;
 	}
+	return 0;
+}
+
+void px_proposer_flush(struct px_proposer *p, u64 now)
+{
 	forward_queue(p);
 	pump(p, now);
-	return 0;
+}
+
+int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
+			u64 seq, const void *data, u32 len)
+{
+	int err = px_proposer_queue(p, now, client_id, seq, data, len);
+
+	if (!err)
+		px_proposer_flush(p, now);
+	return err;
 }
 
 int px_proposer_propose_membership(struct px_proposer *p, u64 now, u64 seq,
@@ -1451,8 +1465,7 @@ int px_proposer_propose_membership(struct px_proposer *p, u64 now, u64 seq,
 		p->stats.queue_full++;
 		return -EAGAIN;
 	}
-	forward_queue(p);
-	pump(p, now);
+	px_proposer_flush(p, now);
 	return 0;
 }
 

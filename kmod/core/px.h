@@ -330,6 +330,15 @@ void px_proposer_restore(struct px_proposer *p, u64 promised);
 int px_proposer_propose(struct px_proposer *p, u64 now, u64 client_id,
 			u64 seq, const void *data, u32 len);
 /*
+ * px_proposer_propose() in two steps, for commands that arrive together:
+ * queue each (same checks and results), then flush once - an idle
+ * pipeline then opens one instance with all of them rather than one with
+ * the first alone.
+ */
+int px_proposer_queue(struct px_proposer *p, u64 now, u64 client_id,
+		      u64 seq, const void *data, u32 len);
+void px_proposer_flush(struct px_proposer *p, u64 now);
+/*
  * Queue a membership change @old -> @new (a command of client
  * PAXOS_CLIENT_MEMBERSHIP, see uapi; px_proposer_propose() refuses that
  * client id with -EPERM, so that only an administrative path changes the

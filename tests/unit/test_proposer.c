@@ -1014,6 +1014,36 @@ static void test_queue_chunks(void)
 	px_proposer_destroy(p);
 }
 
+/* Commands queued together go out in one instance at the flush. */
+static void test_queue_flush(void)
+{
+	struct px_config c;
+	struct px_proposer *p;
+	struct tcmd cmd[8];
+	static u8 data[PAXOS_MAX_CMD];
+	u64 t;
+	int k;
+
+	cfg3(&c, 1, NODES3);
+	p = make_leader(&c, &t);
+	for (k = 1; k <= 3; k++)
+		CHECK_EQ(px_proposer_queue(p, t, 1, k, "abc", 3), 0);
+	CHECK_EQ(drain(p), 0);
+	CHECK_EQ(px_proposer_queue(p, t, 1, 4, data, PAXOS_MAX_CMD + 1),
+		 -EMSGSIZE);
+	CHECK_EQ(px_proposer_queue(p, t, PAXOS_CLIENT_MEMBERSHIP, 4, "abc",
+				   3), -EPERM);
+	px_proposer_flush(p, t);
+	CHECK_EQ(drain(p), 1);
+	CHECK_EQ(out[0].instance, 1);
+	CHECK_EQ(accept_cmds(&out[0], cmd, 8), 3);
+	CHECK_EQ(cmd[2].seq, 3);
+	/* A flush with nothing new sends nothing. */
+	px_proposer_flush(p, t);
+	CHECK_EQ(drain(p), 0);
+	px_proposer_destroy(p);
+}
+
 static void test_max_value_bound(void)
 {
 	struct px_config c;
@@ -1488,6 +1518,7 @@ int main(void)
 	RUN(test_retransmit);
 	RUN(test_batching);
 	RUN(test_queue_chunks);
+	RUN(test_queue_flush);
 	RUN(test_max_value_bound);
 	RUN(test_propose_errors);
 	RUN(test_forwarding);

@@ -217,7 +217,7 @@ static bool parse_in(struct pxd *d, struct pxd_client *c)
 {
 	struct paxos_propose_hdr h;
 	u32 off = 0, need;
-	bool ok = true;
+	bool ok = true, queued = false;
 	int ret;
 
 	while (c->in_len - off >= sizeof(h)) {
@@ -229,9 +229,14 @@ static bool parse_in(struct pxd *d, struct pxd_client *c)
 		need = sizeof(h) + h.len;
 		if (c->in_len - off < need)
 			break;
-		ret = px_proposer_propose(d->prop, d->now, h.client_id,
-					  h.seq, c->in + off + sizeof(h),
-					  h.len);
+		ret = px_proposer_queue(d->prop, d->now, h.client_id, h.seq,
+					c->in + off + sizeof(h), h.len);
+		if (ret == -EAGAIN && queued) {
+			/* full: the pipeline may take some first */
+			px_proposer_flush(d->prop, d->now);
+			queued = false;
+			continue;
+		}
 		if (ret == -EAGAIN) {
 			if (!c->blocked)
 				d->n_blocked++;
@@ -246,8 +251,12 @@ static bool parse_in(struct pxd *d, struct pxd_client *c)
 			d->n_blocked--;
 		c->blocked = false;
 		d->st.proposals++;
+		queued = true;
 		off += need;
 	}
+	/* as the module does: all that came in one read, in one instance */
+	if (queued)
+		px_proposer_flush(d->prop, d->now);
 	if (off) {
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
