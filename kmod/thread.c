@@ -7,8 +7,9 @@
  * (inst->rxq, woken through inst->node_wq) and drives the configured role
  * objects, which it alone owns.  A message - received, or sent by a role to
  * its own node - steps the roles px_msg_roles() names at once and without
- * a copy (the core copies what it keeps); what a step produces waits in the
- * role's px_ready until the role's next turn.
+ * a copy (the core keeps what it needs: by holding the message's block, a
+ * reassembled body or a sent message, or else as a copy); what a step
+ * produces waits in the role's px_ready until the role's next turn.
  *
  * A pass: step the roles with the received frames; then learner,
  * proposer, acceptor in this order (what the received frames decided
