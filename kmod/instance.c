@@ -358,6 +358,7 @@ static struct paxos_instance *instance_alloc(struct paxos_net *pn,
 	for (r = 0; r < PX_NR_ROLES; r++) {
 		inst->thr[r].inst = inst;
 		inst->thr[r].id = r;
+		inst->thr[r].dirty = true;
 	}
 	px_reasm_init(&inst->reasm);
 

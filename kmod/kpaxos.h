@@ -146,6 +146,7 @@ struct px_role_thread {
 	struct paxos_instance *inst;
 	enum px_role_id id;
 	bool stepped;		/* a message since its output was taken */
+	bool dirty;		/* may have changed since publish_snapshot() */
 	bool cmd_blocked;	/* proposer: core queue full, wait for a step */
 	bool retry_soon;	/* learner: publishing failed, try again */
 };

@@ -618,6 +618,7 @@ static void step_one(struct px_role_thread *t, u64 now,
 	int err;
 
 	t->stepped = true;
+	t->dirty = true;
 	switch (t->id) {
 	case PX_ROLE_ACC:
 		/* A failed log: the acceptor is mute and frozen for good. */
@@ -862,31 +863,40 @@ static u64 role_pass(struct px_role_thread *t)
 	bool ticked = false;
 
 	if (t->id == PX_ROLE_PROP) {
-		if (inst_rejoined(t->inst))
+		if (inst_rejoined(t->inst)) {
 			px_proposer_restore(t->inst->prop,
 					    t->inst->rejoin_floor);
-		struct px_prof_mark t0 = px_prof_start();
-
+			t->dirty = true;
+		}
+		if (READ_ONCE(t->inst->mreq) || READ_ONCE(t->inst->cmdq.len))
+			t->dirty = true;	/* (maybe) fed below */
+		t0 = px_prof_start();
 		feed_membership(t->inst, now);
 		feed_commands(t, now);
 		px_prof_end(PXP_FEED, t0);
 	}
-	if (t->id == PX_ROLE_LEARN)
+	if (t->id == PX_ROLE_LEARN && READ_ONCE(t->inst->sreq)) {
+		t->dirty = true;
 		feed_snapshot(t->inst);
+	}
 
 	now = px_now();
 	if (now >= role_deadline(t)) {
-		struct px_prof_mark t0 = px_prof_start();
-
+		t0 = px_prof_start();
 		role_tick(t, now);
 		px_prof_end(PXP_TICK, t0);
+		t->dirty = true;
 		ticked = true;
 		t->cmd_blocked = false;
 	}
 	carry_out(t, now);
-	t0 = px_prof_start();
-	publish_snapshot(t);
-	px_prof_end(PXP_SNAPSHOT, t0);
+	/* Only a step, a tick or input changes what a role shows. */
+	if (t->dirty) {
+		t->dirty = false;
+		t0 = px_prof_start();
+		publish_snapshot(t);
+		px_prof_end(PXP_SNAPSHOT, t0);
+	}
 
 	deadline = role_deadline(t);
 	now = px_now();
