@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--doc) doc=(--doc "$2"); shift 2 ;;
 	--) shift; benchargs=("$@"); break ;;
-	-h|--help) sed -n '4,28p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,34p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
