@@ -343,9 +343,9 @@ sweeps() {
 		at $ALL 64 4 --tag sweep=quick
 		return
 	fi
-	# the reference points of the ratios, three interleaved rounds; the
+	# the reference points of the ratios, five interleaved rounds; the
 	# 1-proposer latency right after a ping-pong on the same transport
-	for r in 1 2 3; do
+	for r in 1 2 3 4 5; do
 		sweep head || break
 		at $ALL 64 32 --tag sweep=head --tag rep=$r
 		for be in ${ALL//,/ }; do
@@ -375,12 +375,12 @@ sweeps() {
 			at kernel 64 $c $m --tag sweep=lib
 		done
 	done
-	for b in 28 256 4096 65536; do
+	for b in 28 256 4096 16384 65536; do
 		sweep batch || break
 		at kernel,pxd-udp 64 256 --param batch_bytes=$b --tag sweep=batch
 	done
 	# batching alone: one instance in flight
-	for b in 28 4096 65536; do
+	for b in 28 4096 16384 65536; do
 		sweep batch || break
 		at kernel,pxd-udp 64 256 --param window=1 \
 			--param batch_bytes=$b --tag sweep=batch1
