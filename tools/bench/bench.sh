@@ -26,6 +26,10 @@
 #           reference point of each backend into $KPAXOS_OUT/perf-*.txt
 #   --prof: the module is a -DKPAXOS_PROF build (run.sh --prof): every
 #           kernel point records its hand profile (kmod/prof.h)
+#   --sched: trace the scheduler (ftrace sched_switch/sched_wakeup, the
+#           events enabled at boot by run.sh) for 0.5 s of the first
+#           32-proposer reference point of each backend into
+#           $KPAXOS_OUT/sched-*.txt, for tools/bench/sched.py
 set -u
 . "$KPAXOS_SRC/tests/vm/lib.sh"
 set +e		# a failed point is recorded and the run goes on
@@ -41,6 +45,7 @@ ONLY=pingpong,pxd-udp,pxd-raw,kernel
 SWEEPS=head,size,conc,long,lib,batch,window
 PERF=0
 PROF=
+SCHED=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1; shift ;;
@@ -49,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--sweeps) SWEEPS=$2; shift 2 ;;
 	--perf) PERF=1; shift ;;
 	--prof) PROF=1; shift ;;
+	--sched) SCHED=1; shift ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +70,14 @@ if [ -n "$PROF" ]; then
 	mkdir -p "$RUN/debugfs"
 	mount -t debugfs debugfs "$RUN/debugfs" &&
 		PROF=$RUN/debugfs/paxos/prof || PROF=
+fi
+# --sched: run.sh enabled the events at boot (trace_event=); only the
+# buffer is switched on and off here
+if [ -n "$SCHED" ]; then
+	mkdir -p "$RUN/tracefs"
+	mount -t tracefs tracefs "$RUN/tracefs" &&
+		SCHED=$RUN/tracefs || SCHED=
+	[ -n "$SCHED" ] && echo 0 > "$SCHED/tracing_on"
 fi
 emit() { echo "$1" >> "$RES"; }
 note() { log "$*"; emit "{\"kind\":\"note\",\"text\":\"$*\"}"; }
@@ -128,6 +142,11 @@ point() {
 			sleep "$(echo "$WARM + $DUR" | bc)" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
+	local sched_pid=
+	if [ -n "$SCHED" ] && [[ " $* " == *"sweep=head --tag rep=1 "* ]]; then
+		sched_trace "$OUT/sched-$backend.txt" &
+		sched_pid=$!
+	fi
 	out=$(in_node "$node" timeout $((${DUR%.*} + 30)) "$B/load" "$target" \
 		-c "$conc" -s "$size" -d "$DUR" -w "$WARM" --mode "$mode" \
 		--label "$backend" --json --timeout-ms 5000 "${cpu[@]}" "$@" \
@@ -139,12 +158,29 @@ point() {
 	else
 		note "FAILED $backend/$mode size=$size conc=$conc $*: $(tail -1 "$RUN/load.err")"
 	fi
+	if [ -n "$sched_pid" ]; then
+		wait "$sched_pid"
+		echo "# point $out" >> "$OUT/sched-$backend.txt"
+	fi
 	if [ -n "$perf_pid" ]; then
 		wait "$perf_pid"
 		perf report -i "$RUN/perf-$backend.data" --stdio \
 			--sort comm,dso,sym --percent-limit 0.3 2>/dev/null |
 			grep -v '^$' | head -120 > "$OUT/perf-$backend.txt"
 	fi
+}
+
+# sched_trace FILE: 0.5 s of scheduler events from the middle of a point
+sched_trace() {
+	local t=$SCHED
+	sleep "$(echo "$WARM + 0.5" | bc)"
+	echo global > "$t/trace_clock"
+	echo 8192 > "$t/buffer_size_kb"
+	: > "$t/trace"
+	echo 1 > "$t/tracing_on"
+	sleep 0.5
+	echo 0 > "$t/tracing_on"
+	cat "$t/trace" > "$1"
 }
 
 # ---------------------------------------------------------------- pingpong

@@ -96,6 +96,11 @@ else
 fi
 [ "$quick" = 1 ] && vmargs+=(-q)
 
+# bench.sh --sched: the scheduler's trace events are enabled at boot;
+# enabling them in a busy TCG guest (live code patching) can hang it
+[[ " ${benchargs[*]} " == *" --sched "* ]] &&
+	append="$append trace_event=sched:sched_switch,sched:sched_wakeup"
+
 export VM_APPEND="clocksource=tsc tsc=reliable$append ${VM_APPEND:-}"
 tests/vm/run.sh --name "$name" --timeout "$timeout" \
 	"${vmargs[@]}" tools/bench/bench.sh "${benchargs[@]}"
