@@ -51,7 +51,6 @@ def analyze(path):
     busy = {g: 0.0 for g in GROUPS}
     woken = {}          # pid -> (ts, target cpu idle at the time)
     lat = {"idle": [], "busy": []}
-    comm_of = {}
     t0 = t1 = None
     with open(path) as f:
         for line in f:
@@ -73,7 +72,6 @@ def analyze(path):
                 if not w:
                     continue
                 pid = int(w.group(2))
-                comm_of[pid] = w.group(1)
                 if group(w.group(1), pid) not in ("server", "load"):
                     continue
                 tgt = int(w.group(3))
