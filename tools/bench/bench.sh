@@ -135,15 +135,16 @@ point() {
 		cpu=(--cpu px1- --cpu px2- --cpu px3-)
 		[ -n "$PROF" ] && cpu+=(--prof "$PROF")
 	fi
-	local perf_pid=
-	if [ "$PERF" = 1 ] && [[ " $* " == *"sweep=head --tag rep=1 "* ]] &&
-	   command -v perf >/dev/null; then
+	# --perf and --sched look at the first reference point of a backend
+	local first=0 perf_pid= sched_pid=
+	[[ " $* " == *"sweep=head --tag rep=1 "* ]] && first=1
+	if [ "$PERF" = 1 ] && [ "$first" = 1 ] && command -v perf >/dev/null
+	then
 		perf record -e cpu-clock -a -o "$RUN/perf-$backend.data" -- \
 			sleep "$(echo "$WARM + $DUR" | bc)" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
-	local sched_pid=
-	if [ -n "$SCHED" ] && [[ " $* " == *"sweep=head --tag rep=1 "* ]]; then
+	if [ -n "$SCHED" ] && [ "$first" = 1 ]; then
 		sched_trace "$OUT/sched-$backend.txt" &
 		sched_pid=$!
 	fi
